@@ -1,0 +1,56 @@
+//! The crate's error type: what went wrong, in which op or file, with expected and found values.
+
+use std::fmt;
+
+/// An error from user data: a wrong length, a wrong shape, a bad index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Data of the wrong length for the shape it should fill.
+    Length {
+        /// The operation that got the data.
+        op: &'static str,
+        /// The shape's sizes.
+        shape: Vec<usize>,
+        /// The element count the shape needs.
+        expected: usize,
+        /// The element count given.
+        found: usize,
+    },
+    /// Sizes that do not fit the shape's static dims or rank.
+    Shape {
+        /// The operation that got the sizes.
+        op: &'static str,
+        /// What the type allows, in words (`[usize, 3]` for a runtime batch of 3-vectors).
+        expected: String,
+        /// The sizes given.
+        found: Vec<usize>,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Length {
+                op,
+                shape,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{op}: shape {shape:?} needs {expected} elements, but {found} were given"
+            ),
+            Error::Shape {
+                op,
+                expected,
+                found,
+            } => {
+                write!(f, "{op}: sizes {found:?} do not fit the shape {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The crate's `Result`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,4 @@
+//! Neural-network ops built on tensors: the unroll view and convolution (pooling, softmax,
+//! dropout, embedding and losses follow). See `src/ops/README.md` for where each lives.
+
+mod unroll;

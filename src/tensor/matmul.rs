@@ -1,0 +1,112 @@
+//! Matrix multiply with the inner dim checked by type: `matmul` (2-D) and `bmm` (batched 3-D).
+//!
+//! ```
+//! use shapetorch::prelude::*;
+//! let a = Tensor2::<f32, 2, 3>::from_fn(|[i, j]| (3 * i + j) as f32);
+//! let b = Tensor2::<f32, 3, 1>::ones();
+//! let c: Tensor2<f32, 2, 1> = a.matmul(&b);
+//! assert_eq!(c.to_vec(), vec![3.0, 12.0]);
+//! ```
+//!
+//! `Tensor2<f32, 2, 3>` times `Tensor2<f32, 4, 1>` does not compile: "matmul: the left matrix
+//! has `Dim<3>` columns but the right matrix has `Dim<4>` rows".
+
+use super::element::{matmul_into, MatRef};
+use super::{Element, Tensor};
+use crate::autodiff::Tape;
+use crate::shape::{Dimension, InnerDims, SameDim};
+
+impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
+    /// The matrix product `(M, K) x (K, N) -> (M, N)`, like `torch.matmul` on 2-D tensors.
+    pub fn matmul<K2: Dimension, N: Dimension>(&self, rhs: &Tensor<E, (K2, N)>) -> Tensor<E, (M, N)>
+    where
+        K: InnerDims<K2>,
+    {
+        let (m, n) = (self.shape().0, rhs.shape().1);
+        let k = self.shape().1.check(&rhs.shape().0);
+        let (mm, nn) = (m.size(), n.size());
+        let mut out = vec![E::zero(); mm * nn];
+        let (a, b) = (self.data_arc(), rhs.data_arc());
+        // (M, K) x (K, N) -> (M, N)
+        matmul_into(
+            mm,
+            k,
+            nn,
+            MatRef::row_major(&a, k),
+            MatRef::row_major(&b, nn),
+            &mut out,
+            false,
+            false,
+        );
+        let tape = Tape::join(&[&self.tape, &rhs.tape]);
+        let a_grad = self.is_traced().then_some(self.id());
+        let b_grad = rhs.is_traced().then_some(rhs.id());
+        Tensor::from_op((m, n), out, tape, move |grad_c, grads| {
+            if let Some(id) = a_grad {
+                // grad_a += grad_c · bᵀ: (M, N) x (N, K) -> (M, K)
+                let grad_a = grads.slot(id, mm * k);
+                let (gc, bt) = (MatRef::row_major(grad_c, nn), MatRef::transposed(&b, nn));
+                matmul_into(mm, nn, k, gc, bt, grad_a, true, false);
+            }
+            if let Some(id) = b_grad {
+                // grad_b += aᵀ · grad_c: (K, M) x (M, N) -> (K, N)
+                let grad_b = grads.slot(id, k * nn);
+                let (at, gc) = (MatRef::transposed(&a, k), MatRef::row_major(grad_c, nn));
+                matmul_into(k, mm, nn, at, gc, grad_b, true, false);
+            }
+        })
+    }
+}
+
+impl<E: Element, B: Dimension, M: Dimension, K: Dimension> Tensor<E, (B, M, K)> {
+    /// The batched matrix product `(B, M, K) x (B, K, N) -> (B, M, N)`, like `torch.bmm`.
+    pub fn bmm<B2: Dimension, K2: Dimension, N: Dimension>(
+        &self,
+        rhs: &Tensor<E, (B2, K2, N)>,
+    ) -> Tensor<E, (B, M, N)>
+    where
+        K: InnerDims<K2>,
+        B: SameDim<B2>,
+    {
+        let (batch, m, n) = (self.shape().0, self.shape().1, rhs.shape().2);
+        let bs = batch.check(&rhs.shape().0);
+        let k = self.shape().2.check(&rhs.shape().1);
+        let (mm, nn) = (m.size(), n.size());
+        let (a, b) = (self.data_arc(), rhs.data_arc());
+        let mut out = vec![E::zero(); bs * mm * nn];
+        for (i, c) in out.chunks_mut(mm * nn).enumerate() {
+            let (ai, bi) = (&a[i * mm * k..][..mm * k], &b[i * k * nn..][..k * nn]);
+            // (M, K) x (K, N) -> (M, N), one batch entry
+            matmul_into(
+                mm,
+                k,
+                nn,
+                MatRef::row_major(ai, k),
+                MatRef::row_major(bi, nn),
+                c,
+                false,
+                false,
+            );
+        }
+        let tape = Tape::join(&[&self.tape, &rhs.tape]);
+        let a_grad = self.is_traced().then_some(self.id());
+        let b_grad = rhs.is_traced().then_some(rhs.id());
+        Tensor::from_op((batch, m, n), out, tape, move |grad_c, grads| {
+            for i in 0..bs {
+                let gc = MatRef::row_major(&grad_c[i * mm * nn..][..mm * nn], nn);
+                if let Some(id) = a_grad {
+                    // grad_a[i] += grad_c[i] · b[i]ᵀ: (M, N) x (N, K) -> (M, K)
+                    let grad_a = &mut grads.slot(id, bs * mm * k)[i * mm * k..][..mm * k];
+                    let bt = MatRef::transposed(&b[i * k * nn..][..k * nn], nn);
+                    matmul_into(mm, nn, k, gc, bt, grad_a, true, false);
+                }
+                if let Some(id) = b_grad {
+                    // grad_b[i] += a[i]ᵀ · grad_c[i]: (K, M) x (M, N) -> (K, N)
+                    let grad_b = &mut grads.slot(id, bs * k * nn)[i * k * nn..][..k * nn];
+                    let at = MatRef::transposed(&a[i * mm * k..][..mm * k], k);
+                    matmul_into(k, mm, nn, at, gc, grad_b, true, false);
+                }
+            }
+        })
+    }
+}

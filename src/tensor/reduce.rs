@@ -1,0 +1,141 @@
+//! Reductions over a typed axis (`sum`, `mean`, `max`) and over everything (`sum_all`,
+//! `mean_all`), with their gradients.
+//!
+//! The axis is a const generic; the result's shape is the input's without that axis, computed
+//! by the compiler. Like `torch.sum(x, dim)` with `keepdim=False`.
+//!
+//! ```
+//! use shapetorch::prelude::*;
+//! let x = Tensor2::<f32, 2, 3>::from_fn(|[i, j]| (3 * i + j) as f32);
+//! let rows: Tensor1<f32, 2> = x.sum::<1>(); // [0+1+2, 3+4+5]
+//! assert_eq!(rows.to_vec(), vec![3.0, 12.0]);
+//! assert_eq!(x.max::<0>().to_vec(), vec![3.0, 4.0, 5.0]);
+//! assert_eq!(x.mean_all().item(), 2.5);
+//! ```
+
+use super::{Element, Tensor};
+use crate::shape::{RemoveAxis, Shape};
+
+/// Splits `dims` around `axis` into `(outer, n, inner)`: the element `[o, k, i]` of that 3-D
+/// view lies at `(o * n + k) * inner + i`.
+pub(crate) fn split_at_axis(dims: &[usize], axis: usize) -> (usize, usize, usize) {
+    let outer = dims[..axis].iter().product();
+    let inner = dims[axis + 1..].iter().product();
+    (outer, dims[axis], inner)
+}
+
+impl<E: Element, S: Shape> Tensor<E, S> {
+    /// Sums over axis `I`: `out[o, i] = sum_k x[o, k, i]`.
+    pub fn sum<const I: usize>(&self) -> Tensor<E, S::Output>
+    where
+        S: RemoveAxis<I>,
+    {
+        self.sum_scaled::<I>(E::one())
+    }
+
+    /// Averages over axis `I`.
+    pub fn mean<const I: usize>(&self) -> Tensor<E, S::Output>
+    where
+        S: RemoveAxis<I>,
+    {
+        let n = self.dims().as_ref()[I];
+        self.sum_scaled::<I>(E::one() / E::of(n as f64))
+    }
+
+    /// `scale * sum over axis I`; the gradient sends `scale * grad` back to every summand.
+    fn sum_scaled<const I: usize>(&self, scale: E) -> Tensor<E, S::Output>
+    where
+        S: RemoveAxis<I>,
+    {
+        let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
+        let x = self.as_slice();
+        let mut out = vec![E::zero(); outer * inner];
+        for o in 0..outer {
+            for k in 0..n {
+                let row = &x[(o * n + k) * inner..][..inner];
+                for (acc, &v) in out[o * inner..][..inner].iter_mut().zip(row) {
+                    *acc += v;
+                }
+            }
+        }
+        out.iter_mut().for_each(|v| *v = *v * scale);
+        let x_id = self.id();
+        Tensor::from_op(
+            self.shape().remove(),
+            out,
+            self.tape().cloned(),
+            move |grad_y, grads| {
+                let grad_x = grads.slot(x_id, outer * n * inner);
+                for o in 0..outer {
+                    for k in 0..n {
+                        let dst = &mut grad_x[(o * n + k) * inner..][..inner];
+                        for (g, &gy) in dst.iter_mut().zip(&grad_y[o * inner..][..inner]) {
+                            *g += gy * scale;
+                        }
+                    }
+                }
+            },
+        )
+    }
+
+    /// The maximum over axis `I`. The gradient goes to the first maximal element of each slice,
+    /// as in PyTorch's `torch.max(x, dim)`.
+    pub fn max<const I: usize>(&self) -> Tensor<E, S::Output>
+    where
+        S: RemoveAxis<I>,
+    {
+        let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
+        assert!(n > 0, "max: axis {I} is empty");
+        let x = self.as_slice();
+        // argmax[o * inner + i] = the k of the largest x[o, k, i]
+        let mut argmax = vec![0usize; outer * inner];
+        let mut out = vec![E::zero(); outer * inner];
+        for o in 0..outer {
+            for i in 0..inner {
+                let at = |k: usize| x[(o * n + k) * inner + i];
+                let best = (1..n).fold(0, |best, k| if at(k) > at(best) { k } else { best });
+                argmax[o * inner + i] = best;
+                out[o * inner + i] = at(best);
+            }
+        }
+        let x_id = self.id();
+        Tensor::from_op(
+            self.shape().remove(),
+            out,
+            self.tape().cloned(),
+            move |grad_y, grads| {
+                let grad_x = grads.slot(x_id, outer * n * inner);
+                for o in 0..outer {
+                    for i in 0..inner {
+                        let k = argmax[o * inner + i];
+                        grad_x[(o * n + k) * inner + i] += grad_y[o * inner + i];
+                    }
+                }
+            },
+        )
+    }
+
+    /// The sum of every element, as a scalar tensor (the usual loss reduction).
+    pub fn sum_all(&self) -> Tensor<E, ()> {
+        self.sum_all_scaled(E::one())
+    }
+
+    /// The mean of every element, as a scalar tensor.
+    pub fn mean_all(&self) -> Tensor<E, ()> {
+        self.sum_all_scaled(E::one() / E::of(self.numel() as f64))
+    }
+
+    fn sum_all_scaled(&self, scale: E) -> Tensor<E, ()> {
+        let total = self.as_slice().iter().copied().sum::<E>() * scale;
+        let (x_id, len) = (self.id(), self.numel());
+        Tensor::from_op(
+            (),
+            vec![total],
+            self.tape().cloned(),
+            move |grad_y, grads| {
+                let g = grad_y[0] * scale;
+                grads.slot(x_id, len).iter_mut().for_each(|v| *v += g);
+            },
+        )
+    }
+}

@@ -1,0 +1,230 @@
+//! Shape changes: `reshape` (checked element count), `permute`/`t` (reordered dims) and
+//! `broadcast` (a new axis, repeated), each with its gradient.
+//!
+//! Storage stays contiguous: a permute or broadcast copies into the new layout, which keeps
+//! every kernel downstream simple (one row-major layout to handle).
+//!
+//! ```
+//! use shapetorch::prelude::*;
+//! let x = Tensor2::<f32, 2, 3>::from_fn(|[i, j]| (3 * i + j) as f32);
+//! let flat: Tensor1<f32, 6> = x.reshape();
+//! let xt: Tensor2<f32, 3, 2> = x.t();
+//! assert_eq!(xt.to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+//! let bias = Tensor1::<f32, 3>::from_slice(&[1.0, 2.0, 3.0]).unwrap();
+//! let rows: Tensor2<f32, 2, 3> = bias.broadcast::<0, _>();
+//! assert_eq!((&x + &rows).to_vec(), vec![1.0, 3.0, 5.0, 4.0, 6.0, 8.0]);
+//! # assert_eq!(flat.to_vec(), x.to_vec());
+//! ```
+
+use typenum::IsEqual;
+
+use super::reduce::split_at_axis;
+use super::{Element, Tensor};
+use crate::shape::{
+    fmt_dims, is_permutation, ConstShape, Dimension, RemoveAxis, ReshapeFits, SelectAxis, Shape,
+    TypeNumel,
+};
+
+impl<E: Element, S: Shape> Tensor<E, S> {
+    /// The same elements in a shape of equal element count, computed by the compiler:
+    /// `[2, 3, 4] -> [6, 4]` compiles, `[2, 3] -> [4, 2]` does not. Like `torch.reshape`.
+    pub fn reshape<Dst>(&self) -> Tensor<E, Dst>
+    where
+        S: ConstShape + TypeNumel,
+        Dst: ConstShape + TypeNumel,
+        S::Numel: IsEqual<Dst::Numel>,
+        <S::Numel as IsEqual<Dst::Numel>>::Output: ReshapeFits<S, Dst>,
+    {
+        self.reshape_to(Dst::default())
+    }
+
+    /// The same elements in the shape `dst`, which may hold runtime dims; panics naming both
+    /// shapes when the element counts differ.
+    pub fn reshape_to<Dst: Shape>(&self, dst: Dst) -> Tensor<E, Dst> {
+        assert!(
+            dst.numel() == self.numel(),
+            "reshape: {} has {} elements, {} has {}",
+            fmt_dims(self.dims().as_ref()),
+            self.numel(),
+            fmt_dims(dst.dims().as_ref()),
+            dst.numel()
+        );
+        let x_id = self.id();
+        Tensor::from_op(
+            dst,
+            self.data_arc(),
+            self.tape().cloned(),
+            move |grad_y, grads| {
+                grads.add(x_id, grad_y);
+            },
+        )
+    }
+
+    /// Copies into the layout where output axis `i` is input axis `axes[i]`.
+    fn permute_by<Dst: Shape>(&self, dst: Dst, axes: &[usize]) -> Tensor<E, Dst> {
+        let (src_dims, src_strides) = (self.dims(), self.shape().strides());
+        // stride in the input of each output axis
+        let strides: Vec<usize> = axes.iter().map(|&a| src_strides.as_ref()[a]).collect();
+        let offsets: Vec<usize> = (0..dst.numel())
+            .map(|flat| {
+                let index = dst.unravel(flat);
+                index
+                    .as_ref()
+                    .iter()
+                    .zip(&strides)
+                    .map(|(i, s)| i * s)
+                    .sum()
+            })
+            .collect();
+        debug_assert_eq!(src_dims.as_ref().iter().product::<usize>(), dst.numel());
+        let x = self.as_slice();
+        let out = offsets.iter().map(|&o| x[o]).collect::<Vec<_>>();
+        let x_id = self.id();
+        Tensor::from_op(dst, out, self.tape().cloned(), move |grad_y, grads| {
+            let grad_x = grads.slot(x_id, offsets.len());
+            for (&o, &g) in offsets.iter().zip(grad_y) {
+                grad_x[o] += g;
+            }
+        })
+    }
+
+    /// Repeats this tensor along a new axis `I` of the static shape `Dst`: `[3] -> [2, 3]`
+    /// with `I = 0`. The gradient sums over the new axis. Like `torch.Tensor.expand`.
+    pub fn broadcast<const I: usize, Dst>(&self) -> Tensor<E, Dst>
+    where
+        Dst: ConstShape + RemoveAxis<I, Output = S>,
+    {
+        self.broadcast_to::<I, Dst>(Dst::default())
+    }
+
+    /// [`broadcast`](Self::broadcast) into a shape with runtime dims; panics naming both shapes
+    /// if `dst` without axis `I` is not this tensor's shape.
+    pub fn broadcast_to<const I: usize, Dst>(&self, dst: Dst) -> Tensor<E, Dst>
+    where
+        Dst: RemoveAxis<I, Output = S>,
+    {
+        assert!(
+            dst.remove() == *self.shape(),
+            "broadcast: {} does not extend {} along axis {I}",
+            fmt_dims(dst.dims().as_ref()),
+            fmt_dims(self.dims().as_ref())
+        );
+        let (outer, n, inner) = split_at_axis(dst.dims().as_ref(), I);
+        let x = self.as_slice();
+        let mut out = Vec::with_capacity(dst.numel());
+        for o in 0..outer {
+            for _ in 0..n {
+                out.extend_from_slice(&x[o * inner..][..inner]);
+            }
+        }
+        let x_id = self.id();
+        Tensor::from_op(dst, out, self.tape().cloned(), move |grad_y, grads| {
+            let grad_x = grads.slot(x_id, outer * inner);
+            for o in 0..outer {
+                for k in 0..n {
+                    let src = &grad_y[(o * n + k) * inner..][..inner];
+                    for (g, &s) in grad_x[o * inner..][..inner].iter_mut().zip(src) {
+                        *g += s;
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl<E: Element, A: Dimension, B: Dimension> Tensor<E, (A, B)> {
+    /// The transpose `[A, B] -> [B, A]`, like `torch.Tensor.t`.
+    pub fn t(&self) -> Tensor<E, (B, A)> {
+        self.permute::<1, 0>()
+    }
+
+    /// Reorders the dims: output axis `i` is input axis `Pi`. A repeated axis fails the build.
+    pub fn permute<const P0: usize, const P1: usize>(
+        &self,
+    ) -> Tensor<
+        E,
+        (
+            <(A, B) as SelectAxis<P0>>::Dim,
+            <(A, B) as SelectAxis<P1>>::Dim,
+        ),
+    >
+    where
+        (A, B): SelectAxis<P0> + SelectAxis<P1>,
+    {
+        const {
+            assert!(
+                is_permutation(&[P0, P1]),
+                "permute: the axes are not a permutation"
+            )
+        };
+        let s = self.shape();
+        let dst = (SelectAxis::<P0>::select(s), SelectAxis::<P1>::select(s));
+        self.permute_by(dst, &[P0, P1])
+    }
+}
+
+/// A permuted rank-3 shape.
+type Permuted3<S, const P0: usize, const P1: usize, const P2: usize> = (
+    <S as SelectAxis<P0>>::Dim,
+    <S as SelectAxis<P1>>::Dim,
+    <S as SelectAxis<P2>>::Dim,
+);
+
+impl<E: Element, A: Dimension, B: Dimension, C: Dimension> Tensor<E, (A, B, C)> {
+    /// Reorders the dims: output axis `i` is input axis `Pi`, like `torch.permute`.
+    /// A repeated axis fails the build.
+    pub fn permute<const P0: usize, const P1: usize, const P2: usize>(
+        &self,
+    ) -> Tensor<E, Permuted3<(A, B, C), P0, P1, P2>>
+    where
+        (A, B, C): SelectAxis<P0> + SelectAxis<P1> + SelectAxis<P2>,
+    {
+        const {
+            assert!(
+                is_permutation(&[P0, P1, P2]),
+                "permute: the axes are not a permutation"
+            )
+        };
+        let s = self.shape();
+        let dst = (
+            SelectAxis::<P0>::select(s),
+            SelectAxis::<P1>::select(s),
+            SelectAxis::<P2>::select(s),
+        );
+        self.permute_by(dst, &[P0, P1, P2])
+    }
+}
+
+/// A permuted rank-4 shape.
+type Permuted4<S, const P0: usize, const P1: usize, const P2: usize, const P3: usize> = (
+    <S as SelectAxis<P0>>::Dim,
+    <S as SelectAxis<P1>>::Dim,
+    <S as SelectAxis<P2>>::Dim,
+    <S as SelectAxis<P3>>::Dim,
+);
+
+impl<E: Element, A: Dimension, B: Dimension, C: Dimension, D: Dimension> Tensor<E, (A, B, C, D)> {
+    /// Reorders the dims: output axis `i` is input axis `Pi` (`<0, 2, 3, 1>` is NCHW to NHWC).
+    /// A repeated axis fails the build.
+    pub fn permute<const P0: usize, const P1: usize, const P2: usize, const P3: usize>(
+        &self,
+    ) -> Tensor<E, Permuted4<(A, B, C, D), P0, P1, P2, P3>>
+    where
+        (A, B, C, D): SelectAxis<P0> + SelectAxis<P1> + SelectAxis<P2> + SelectAxis<P3>,
+    {
+        const {
+            assert!(
+                is_permutation(&[P0, P1, P2, P3]),
+                "permute: the axes are not a permutation"
+            )
+        };
+        let s = self.shape();
+        let dst = (
+            SelectAxis::<P0>::select(s),
+            SelectAxis::<P1>::select(s),
+            SelectAxis::<P2>::select(s),
+            SelectAxis::<P3>::select(s),
+        );
+        self.permute_by(dst, &[P0, P1, P2, P3])
+    }
+}
