@@ -51,21 +51,32 @@ pub type DimOf<T> = <T as ToDim>::Output;
 
 /// The element count of a static shape, as a typenum number (it may exceed the dim table:
 /// `64 * 28 * 28` is compared, never turned back into a `Dim`).
+///
+/// Implemented for shapes whose dims are all static and at most 4096 (the typenum bridge that
+/// build.rs generates); a runtime dim (`usize`) or a larger one gets the message below.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` must be a static shape with dims up to 4096 for compile-time shape arithmetic",
+    label = "a runtime dim (`usize`) or a static dim above 4096",
+    note = "with runtime or larger dims, use `reshape_to`: it checks the element count when it runs"
+)]
 pub trait TypeNumel {
     /// The product of the dims.
     type Numel: Unsigned;
 }
 
+#[diagnostic::do_not_recommend]
 impl TypeNumel for () {
     type Numel = U1;
 }
 
+#[diagnostic::do_not_recommend]
 impl<A: ToUnsigned> TypeNumel for (A,) {
     type Numel = Num<A>;
 }
 
 macro_rules! tuple_numel {
     ($head:ident, $($rest:ident),+) => {
+        #[diagnostic::do_not_recommend]
         impl<$head: ToUnsigned, $($rest),+> TypeNumel for ($head, $($rest),+)
         where
             ($($rest,)+): TypeNumel,
@@ -80,6 +91,21 @@ tuple_numel!(A, B);
 tuple_numel!(A, B, C);
 tuple_numel!(A, B, C, D);
 tuple_numel!(A, B, C, D, F);
+
+/// `Self * Rhs` as a dim, computed by the compiler: `Dim<2>: MulDims<Dim<3>, Output = Dim<6>>`.
+/// One named bound that hides the typenum steps from generic user code.
+pub trait MulDims<Rhs> {
+    /// The product.
+    type Output: ConstDim;
+}
+
+impl<A: ToUnsigned, B: ToUnsigned> MulDims<B> for A
+where
+    Num<A>: Mul<Num<B>>,
+    Prod<Num<A>, Num<B>>: ToDim,
+{
+    type Output = DimOf<Prod<Num<A>, Num<B>>>;
+}
 
 #[cfg(test)]
 mod tests {
@@ -103,19 +129,4 @@ mod tests {
         same(DimOf::<Num<Dim<MAX_STATIC_DIM>>>::default(), Dim::<4096>);
         assert_eq!(<Rank3<64, 28, 28> as TypeNumel>::Numel::USIZE, 64 * 28 * 28);
     }
-}
-
-/// `Self * Rhs` as a dim, computed by the compiler: `Dim<2>: MulDims<Dim<3>, Output = Dim<6>>`.
-/// One named bound that hides the typenum steps from generic user code.
-pub trait MulDims<Rhs> {
-    /// The product.
-    type Output: ConstDim;
-}
-
-impl<A: ToUnsigned, B: ToUnsigned> MulDims<B> for A
-where
-    Num<A>: Mul<Num<B>>,
-    Prod<Num<A>, Num<B>>: ToDim,
-{
-    type Output = DimOf<Prod<Num<A>, Num<B>>>;
 }

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! `Tensor2<f32, 2, 3>` times `Tensor2<f32, 4, 1>` does not compile: "matmul: the left matrix
-//! has `Dim<3>` columns but the right matrix has `Dim<4>` rows".
+//! has 3 columns but the right matrix has 4 rows" (`ui-tests/fail/matmul_inner_dim.rs`).
 
 use super::element::{matmul_into, MatRef};
 use super::{Element, Tensor};

@@ -28,10 +28,14 @@ use crate::shape::{
 impl<E: Element, S: Shape> Tensor<E, S> {
     /// The same elements in a shape of equal element count, computed by the compiler:
     /// `[2, 3, 4] -> [6, 4]` compiles, `[2, 3] -> [4, 2]` does not. Like `torch.reshape`.
+    ///
+    /// Both shapes must be static with dims up to 4096: `TypeNumel` holds only for those, and it
+    /// is the one bound here that says so, so that a runtime dim gives one short error. For
+    /// runtime dims use [`reshape_to`](Self::reshape_to).
     pub fn reshape<Dst>(&self) -> Tensor<E, Dst>
     where
-        S: ConstShape + TypeNumel,
-        Dst: ConstShape + TypeNumel,
+        S: TypeNumel,
+        Dst: Shape + Default + TypeNumel,
         S::Numel: IsEqual<Dst::Numel>,
         <S::Numel as IsEqual<Dst::Numel>>::Output: ReshapeFits<S, Dst>,
     {
@@ -132,6 +136,10 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     }
 }
 
+/// A permuted rank-2 shape.
+type Permuted2<S, const P0: usize, const P1: usize> =
+    (<S as SelectAxis<P0>>::Dim, <S as SelectAxis<P1>>::Dim);
+
 impl<E: Element, A: Dimension, B: Dimension> Tensor<E, (A, B)> {
     /// The transpose `[A, B] -> [B, A]`, like `torch.Tensor.t`.
     pub fn t(&self) -> Tensor<E, (B, A)> {
@@ -139,29 +147,58 @@ impl<E: Element, A: Dimension, B: Dimension> Tensor<E, (A, B)> {
     }
 
     /// Reorders the dims: output axis `i` is input axis `Pi`. A repeated axis fails the build.
-    pub fn permute<const P0: usize, const P1: usize>(
-        &self,
-    ) -> Tensor<
-        E,
-        (
-            <(A, B) as SelectAxis<P0>>::Dim,
-            <(A, B) as SelectAxis<P1>>::Dim,
-        ),
-    >
+    pub fn permute<const P0: usize, const P1: usize>(&self) -> Tensor<E, Permuted2<(A, B), P0, P1>>
     where
         (A, B): SelectAxis<P0> + SelectAxis<P1>,
     {
-        const {
-            assert!(
-                is_permutation(&[P0, P1]),
-                "permute: the axes are not a permutation"
-            )
-        };
+        let () = Axes2::<P0, P1>::VALID;
         let s = self.shape();
         let dst = (SelectAxis::<P0>::select(s), SelectAxis::<P1>::select(s));
         self.permute_by(dst, &[P0, P1])
     }
 }
+
+/// The message for axes that are not a permutation (an axis listed twice), or `None`.
+const fn repeated_axis(axes: &[usize]) -> Option<&'static str> {
+    const REPEATED: [&str; 4] = [
+        "permute: axis 0 is listed twice; each axis must appear exactly once",
+        "permute: axis 1 is listed twice; each axis must appear exactly once",
+        "permute: axis 2 is listed twice; each axis must appear exactly once",
+        "permute: axis 3 is listed twice; each axis must appear exactly once",
+    ];
+    if is_permutation(axes) {
+        return None;
+    }
+    let mut i = 0;
+    while i < axes.len() {
+        let mut j = i + 1;
+        while j < axes.len() {
+            if axes[i] == axes[j] && axes[i] < REPEATED.len() {
+                return Some(REPEATED[axes[i]]);
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    Some("permute: the axes are not a permutation")
+}
+
+/// The axes of a permute, checked when the build evaluates `VALID`: a repeated axis fails it with
+/// an error naming the constant, `Axes3::<0, 0, 2>::VALID`, so the axes show in the message.
+macro_rules! permute_axes {
+    ($name:ident; $($p:ident),+) => {
+        struct $name<$(const $p: usize),+>;
+        impl<$(const $p: usize),+> $name<$($p),+> {
+            const VALID: () = match repeated_axis(&[$($p),+]) {
+                Some(message) => panic!("{}", message),
+                None => (),
+            };
+        }
+    };
+}
+permute_axes!(Axes2; P0, P1);
+permute_axes!(Axes3; P0, P1, P2);
+permute_axes!(Axes4; P0, P1, P2, P3);
 
 /// A permuted rank-3 shape.
 type Permuted3<S, const P0: usize, const P1: usize, const P2: usize> = (
@@ -179,12 +216,7 @@ impl<E: Element, A: Dimension, B: Dimension, C: Dimension> Tensor<E, (A, B, C)> 
     where
         (A, B, C): SelectAxis<P0> + SelectAxis<P1> + SelectAxis<P2>,
     {
-        const {
-            assert!(
-                is_permutation(&[P0, P1, P2]),
-                "permute: the axes are not a permutation"
-            )
-        };
+        let () = Axes3::<P0, P1, P2>::VALID;
         let s = self.shape();
         let dst = (
             SelectAxis::<P0>::select(s),
@@ -212,12 +244,7 @@ impl<E: Element, A: Dimension, B: Dimension, C: Dimension, D: Dimension> Tensor<
     where
         (A, B, C, D): SelectAxis<P0> + SelectAxis<P1> + SelectAxis<P2> + SelectAxis<P3>,
     {
-        const {
-            assert!(
-                is_permutation(&[P0, P1, P2, P3]),
-                "permute: the axes are not a permutation"
-            )
-        };
+        let () = Axes4::<P0, P1, P2, P3>::VALID;
         let s = self.shape();
         let dst = (
             SelectAxis::<P0>::select(s),
