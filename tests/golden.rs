@@ -1,0 +1,535 @@
+//! Golden values: ops against PyTorch's float64 results in `tests/data/torch_reference.json`
+//! (layout and semantics in `tests/data/README.md`).
+//!
+//! Every reference case is run with its concrete types written out below, once in f64 (to agree
+//! within `1e-10 * max(1, |expected|)`) and once in f32 (`1e-4 * max(1, |expected|)`). The inputs
+//! are built with `Tensor::from_dims(json_shape, data)`, so a wrong literal in a case's types
+//! fails loudly against the file; the inputs are traced on one tape, the loss is
+//! `sum(y * grad_out)` with `grad_out` from the file, and `y` and every `grad_<input>` the file
+//! lists are compared.
+//!
+//! Adding an op: write a macro that turns a case name and its dims into a [`GoldenCase`] through
+//! [`golden_case!`] (see `conv1d!` below), list every case in a table function, and add one test
+//! that checks the table covers the file ([`reference::assert_table_covers`]) and one test per op
+//! that runs it ([`reference::run_op`]).
+
+mod reference {
+    //! Loading `torch_reference.json` and comparing results against it.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::OnceLock;
+
+    use serde_json::Value;
+    use shapetorch::autodiff::TensorId;
+    use shapetorch::prelude::*;
+
+    /// An element type the golden tests run in, with its tolerance.
+    pub trait Precision: Element {
+        /// `f64` or `f32`, for messages.
+        const NAME: &'static str;
+        /// Agreement required: `|got - expected| <= TOL * max(1, |expected|)`.
+        const TOL: f64;
+        /// The value as an `f64`, to compare with the file.
+        fn as_f64(self) -> f64;
+    }
+
+    impl Precision for f64 {
+        const NAME: &'static str = "f64";
+        const TOL: f64 = 1e-10;
+        fn as_f64(self) -> f64 {
+            self
+        }
+    }
+
+    impl Precision for f32 {
+        const NAME: &'static str = "f32";
+        const TOL: f64 = 1e-4;
+        fn as_f64(self) -> f64 {
+            f64::from(self)
+        }
+    }
+
+    /// One array of the file: its shape and its row-major values.
+    #[derive(Debug)]
+    pub struct Array {
+        pub shape: Vec<usize>,
+        pub data: Vec<f64>,
+    }
+
+    /// One case of the file.
+    #[derive(Debug)]
+    pub struct Case {
+        pub name: String,
+        pub op: String,
+        pub params: Value,
+        pub inputs: BTreeMap<String, Array>,
+        pub grad_out: Option<Array>,
+        pub outputs: BTreeMap<String, Array>,
+    }
+
+    const PATH: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/torch_reference.json"
+    );
+
+    fn array(case: &str, field: &str, v: &Value) -> Array {
+        let fail = |what: &str| -> ! { panic!("{PATH}: case {case}, {field}: {what}") };
+        let shape = v["shape"].as_array().unwrap_or_else(|| fail("no shape"));
+        let data = v["data"].as_array().unwrap_or_else(|| fail("no data"));
+        let array = Array {
+            shape: shape
+                .iter()
+                .map(|d| d.as_u64().unwrap_or_else(|| fail("bad dim")) as usize)
+                .collect(),
+            data: data
+                .iter()
+                .map(|x| x.as_f64().unwrap_or_else(|| fail("non-numeric value")))
+                .collect(),
+        };
+        if array.shape.iter().product::<usize>() != array.data.len() {
+            fail("shape and data length disagree");
+        }
+        array
+    }
+
+    fn arrays(case: &str, v: &Value) -> BTreeMap<String, Array> {
+        let Some(map) = v.as_object() else {
+            panic!("{PATH}: case {case}: expected an object of arrays");
+        };
+        map.iter()
+            .map(|(k, v)| (k.clone(), array(case, k, v)))
+            .collect()
+    }
+
+    /// Every case of the file, parsed once per test binary.
+    pub fn cases() -> &'static [Case] {
+        static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+        CASES.get_or_init(|| {
+            let text =
+                std::fs::read_to_string(PATH).unwrap_or_else(|e| panic!("cannot read {PATH}: {e}"));
+            let file: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{PATH}: {e}"));
+            let cases = file["cases"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{PATH}: no \"cases\" array"));
+            cases
+                .iter()
+                .map(|c| {
+                    let name = c["name"]
+                        .as_str()
+                        .expect("a case without a name")
+                        .to_string();
+                    Case {
+                        op: c["op"].as_str().unwrap_or_default().to_string(),
+                        params: c["params"].clone(),
+                        inputs: arrays(&name, &c["inputs"]),
+                        grad_out: (!c["grad_out"].is_null())
+                            .then(|| array(&name, "grad_out", &c["grad_out"])),
+                        outputs: arrays(&name, &c["outputs"]),
+                        name,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// The case called `name`.
+    pub fn case(name: &str) -> &'static Case {
+        cases()
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("{PATH} has no case {name}"))
+    }
+
+    /// A traced input's gradient to compare: the output field (`grad_x`), the tensor's id and
+    /// dims.
+    pub struct Wrt {
+        field: &'static str,
+        id: TensorId,
+        dims: Vec<usize>,
+    }
+
+    impl Wrt {
+        pub fn new<E: Element, S: Shape>(field: &'static str, tensor: &Tensor<E, S>) -> Self {
+            Wrt {
+                field,
+                id: tensor.id(),
+                dims: tensor.dims().as_ref().to_vec(),
+            }
+        }
+    }
+
+    impl Case {
+        /// Input `name` as a tensor of type `Tensor<E, S>` (the JSON shape must fit `S`), traced
+        /// on `tape`.
+        pub fn input<E: Precision, S: Shape>(&self, name: &str, tape: &Tape<E>) -> Tensor<E, S> {
+            let array = self
+                .inputs
+                .get(name)
+                .unwrap_or_else(|| panic!("case {}: no input {name}", self.name));
+            let data = array.data.iter().map(|&v| E::of(v)).collect();
+            Tensor::<E, S>::from_dims(&array.shape, data)
+                .unwrap_or_else(|e| panic!("case {}: input {name}: {e}", self.name))
+                .trace(tape)
+        }
+
+        /// Runs backward on `sum(y * grad_out)` and compares `y` and the gradients of `wrt` with
+        /// the file; every output the file lists must be among them. The error lists every
+        /// mismatch: case, precision, field, index, expected, got.
+        pub fn compare<E: Precision, S: Shape>(
+            &self,
+            y: &Tensor<E, S>,
+            wrt: &[Wrt],
+        ) -> Result<(), String> {
+            let mut errors = Vec::new();
+            let g = self
+                .grad_out
+                .as_ref()
+                .unwrap_or_else(|| panic!("case {}: no grad_out", self.name));
+            let grad_out =
+                Tensor::<E, S>::from_dims(&g.shape, g.data.iter().map(|&v| E::of(v)).collect())
+                    .map_err(|e| {
+                        format!(
+                            "case {} ({}): grad_out does not fit y: {e}",
+                            self.name,
+                            E::NAME
+                        )
+                    })?;
+            let grads = (y * &grad_out).sum_all().backward();
+
+            let mut compared = BTreeSet::new();
+            self.compare_field("y", y.dims().as_ref(), Some(y.as_slice()), &mut errors);
+            compared.insert("y");
+            for w in wrt {
+                self.compare_field(w.field, &w.dims, grads.get_raw(w.id), &mut errors);
+                compared.insert(w.field);
+            }
+            for field in self.outputs.keys() {
+                if !compared.contains(field.as_str()) {
+                    errors.push(format!(
+                        "case {} ({}): the file has output {field}, which the test leaves out",
+                        self.name,
+                        E::NAME
+                    ));
+                }
+            }
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(errors.join("\n"))
+            }
+        }
+
+        fn compare_field<E: Precision>(
+            &self,
+            field: &str,
+            dims: &[usize],
+            got: Option<&[E]>,
+            errors: &mut Vec<String>,
+        ) {
+            let at = format!("case {} ({}) {field}", self.name, E::NAME);
+            let Some(expected) = self.outputs.get(field) else {
+                errors.push(format!("{at}: not in the file"));
+                return;
+            };
+            let Some(got) = got else {
+                errors.push(format!("{at}: backward gave no gradient"));
+                return;
+            };
+            if expected.shape != dims || got.len() != expected.data.len() {
+                errors.push(format!(
+                    "{at}: shape {:?} in the file, {dims:?} computed",
+                    expected.shape
+                ));
+                return;
+            }
+            let bad: Vec<usize> = (0..got.len())
+                .filter(|&i| {
+                    let (e, g) = (expected.data[i], got[i].as_f64());
+                    !agrees(e, g, E::TOL)
+                })
+                .collect();
+            for &i in bad.iter().take(5) {
+                errors.push(format!(
+                    "{at}{:?}: expected {:e}, got {:e}, difference {:.2e} (tolerance {:e})",
+                    unravel(&expected.shape, i),
+                    expected.data[i],
+                    got[i].as_f64(),
+                    got[i].as_f64() - expected.data[i],
+                    E::TOL
+                ));
+            }
+            if bad.len() > 5 {
+                errors.push(format!(
+                    "{at}: ... {} mismatches of {} in all",
+                    bad.len(),
+                    got.len()
+                ));
+            }
+        }
+    }
+
+    /// `|got - expected| <= tol * max(1, |expected|)`; false when `got` is NaN.
+    fn agrees(expected: f64, got: f64, tol: f64) -> bool {
+        (got - expected).abs() <= tol * expected.abs().max(1.0)
+    }
+
+    fn unravel(shape: &[usize], mut flat: usize) -> Vec<usize> {
+        let mut index = vec![0; shape.len()];
+        for (i, d) in index.iter_mut().zip(shape).rev() {
+            *i = flat % d;
+            flat /= d;
+        }
+        index
+    }
+
+    /// Runs one case in one precision.
+    pub type RunFn = fn(&Case) -> Result<(), String>;
+
+    /// One case as the tests run it: the op and params its types were written for, and its run
+    /// in f64 and f32 (in that order).
+    pub struct GoldenCase {
+        pub name: &'static str,
+        pub op: &'static str,
+        pub params: Value,
+        pub run: [RunFn; 2],
+    }
+
+    /// Panics unless `table` holds exactly the file's cases whose op starts with `prefix` (so a
+    /// new case in the file cannot be skipped silently), each with the file's op and params,
+    /// and every op of the table is one of `run_ops` (an op some test runs).
+    pub fn assert_table_covers(prefix: &str, table: &[GoldenCase], run_ops: &[&str]) {
+        let mut ours = BTreeSet::new();
+        for c in table {
+            assert!(ours.insert(c.name), "case {} is listed twice", c.name);
+        }
+        let file: BTreeSet<&str> = cases()
+            .iter()
+            .filter(|c| c.op.starts_with(prefix))
+            .map(|c| c.name.as_str())
+            .collect();
+        let missing: Vec<_> = file.difference(&ours).collect();
+        let extra: Vec<_> = ours.difference(&file).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{prefix}* cases: in the file but not tested: {missing:?}; tested but not {prefix}* \
+             cases of the file: {extra:?}"
+        );
+        for c in table {
+            let reference = case(c.name);
+            assert_eq!(c.op, reference.op, "case {}: op", c.name);
+            assert_eq!(
+                c.params, reference.params,
+                "case {}: params of the test (left) and of the file (right)",
+                c.name
+            );
+            assert!(
+                run_ops.contains(&c.op),
+                "case {}: no test runs op {}",
+                c.name,
+                c.op
+            );
+        }
+    }
+
+    /// Runs every case of `table` whose op is `op`, in f64 and f32, and panics listing every
+    /// failure (a panic inside one case is reported and the others still run).
+    pub fn run_op(op: &str, table: &[GoldenCase]) {
+        let mut failures = Vec::new();
+        let mut ran = 0;
+        for c in table.iter().filter(|c| c.op == op) {
+            let reference = case(c.name);
+            for (run, precision) in c.run.into_iter().zip(["f64", "f32"]) {
+                ran += 1;
+                match catch_unwind(AssertUnwindSafe(|| run(reference))) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => failures.push(e),
+                    Err(panic) => failures.push(format!(
+                        "case {} ({precision}): panicked: {}",
+                        c.name,
+                        panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("(no message)")
+                    )),
+                }
+            }
+        }
+        assert!(ran > 0, "no {op} case in the table");
+        assert!(
+            failures.is_empty(),
+            "{} of {ran} {op} runs disagree with PyTorch:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+use reference::{Case, GoldenCase, Precision, Wrt};
+use shapetorch::prelude::*;
+
+/// A [`GoldenCase`]: `$name` of op `$op` with params `$params` (JSON, compared with the file's),
+/// whose inputs have the given types (written with the element type `E`) and are traced, and
+/// whose output is `$call`. Every input is differentiated: its gradient is compared with the
+/// file's `grad_<input>`.
+macro_rules! golden_case {
+    (
+        $name:literal, $op:literal, $params:tt,
+        inputs { $($input:ident: $ty:ty),+ $(,)? },
+        $call:expr
+    ) => {
+        GoldenCase {
+            name: $name,
+            op: $op,
+            params: serde_json::json!($params),
+            run: {
+                fn run<E: Precision>(case: &Case) -> Result<(), String> {
+                    let tape = Tape::new();
+                    $(let $input: $ty = case.input(stringify!($input), &tape);)+
+                    let y = $call;
+                    let wrt = [$(Wrt::new(concat!("grad_", stringify!($input)), &$input)),+];
+                    case.compare(&y, &wrt)
+                }
+                [run::<f64>, run::<f32>]
+            },
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution
+// ---------------------------------------------------------------------------------------------
+
+/// `conv1d!(name, x [B, C, W], w [O, C, K], stride S, padding P, dilation D, bias b)`:
+/// `x.conv1d(&w, ConvParams::<S, P, D>)`, or `x.conv1d_bias(&w, &b, ..)` with `bias true`.
+macro_rules! conv1d {
+    ($name:literal, x [$b:literal, $c:literal, $w:literal], w [$o:literal, $wc:literal, $k:literal],
+     stride $s:literal, padding $p:literal, dilation $d:literal, bias false) => {
+        golden_case!(
+            $name, "conv1d", {"stride": $s, "padding": $p, "dilation": $d, "bias": false},
+            inputs { x: Tensor3<E, $b, $c, $w>, w: Tensor3<E, $o, $wc, $k> },
+            x.conv1d(&w, ConvParams::<$s, $p, $d>)
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $w:literal], w [$o:literal, $wc:literal, $k:literal],
+     stride $s:literal, padding $p:literal, dilation $d:literal, bias true) => {
+        golden_case!(
+            $name, "conv1d", {"stride": $s, "padding": $p, "dilation": $d, "bias": true},
+            inputs { x: Tensor3<E, $b, $c, $w>, w: Tensor3<E, $o, $wc, $k>, b: Tensor1<E, $o> },
+            x.conv1d_bias(&w, &b, ConvParams::<$s, $p, $d>)
+        )
+    };
+}
+
+/// `conv1d_minitorch!(name, x [B, C, W], w [O, C, K])`: `x.conv1d_minitorch(&w)`.
+macro_rules! conv1d_minitorch {
+    ($name:literal, x [$b:literal, $c:literal, $w:literal],
+     w [$o:literal, $wc:literal, $k:literal]) => {
+        golden_case!(
+            $name, "conv1d_minitorch", {},
+            inputs { x: Tensor3<E, $b, $c, $w>, w: Tensor3<E, $o, $wc, $k> },
+            x.conv1d_minitorch(&w)
+        )
+    };
+}
+
+/// `conv2d!(name, x [B, C, H, W], w [O, C, KH, KW], stride S, padding P, dilation D, bias b)`:
+/// `x.conv2d(&w, ConvParams::<S, P, D>)`, or `x.conv2d_bias(&w, &b, ..)` with `bias true`.
+macro_rules! conv2d {
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     w [$o:literal, $wc:literal, $kh:literal, $kw:literal],
+     stride $s:literal, padding $p:literal, dilation $d:literal, bias false) => {
+        golden_case!(
+            $name, "conv2d", {"stride": $s, "padding": $p, "dilation": $d, "bias": false},
+            inputs { x: Tensor4<E, $b, $c, $h, $w>, w: Tensor4<E, $o, $wc, $kh, $kw> },
+            x.conv2d(&w, ConvParams::<$s, $p, $d>)
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     w [$o:literal, $wc:literal, $kh:literal, $kw:literal],
+     stride $s:literal, padding $p:literal, dilation $d:literal, bias true) => {
+        golden_case!(
+            $name, "conv2d", {"stride": $s, "padding": $p, "dilation": $d, "bias": true},
+            inputs {
+                x: Tensor4<E, $b, $c, $h, $w>,
+                w: Tensor4<E, $o, $wc, $kh, $kw>,
+                b: Tensor1<E, $o>,
+            },
+            x.conv2d_bias(&w, &b, ConvParams::<$s, $p, $d>)
+        )
+    };
+}
+
+/// `conv2d_minitorch!(name, x [B, C, H, W], w [O, C, KH, KW])`: `x.conv2d_minitorch(&w)`.
+macro_rules! conv2d_minitorch {
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     w [$o:literal, $wc:literal, $kh:literal, $kw:literal]) => {
+        golden_case!(
+            $name, "conv2d_minitorch", {},
+            inputs { x: Tensor4<E, $b, $c, $h, $w>, w: Tensor4<E, $o, $wc, $kh, $kw> },
+            x.conv2d_minitorch(&w)
+        )
+    };
+}
+
+const CONV_OPS: [&str; 4] = ["conv1d", "conv1d_minitorch", "conv2d", "conv2d_minitorch"];
+
+/// Every `conv*` case of the file, with its types.
+fn conv_cases() -> Vec<GoldenCase> {
+    vec![
+        conv1d!("conv1d_0", x [1, 1, 6], w [1, 1, 3], stride 1, padding 0, dilation 1, bias false),
+        conv1d!("conv1d_1", x [2, 3, 10], w [4, 3, 3], stride 1, padding 0, dilation 1, bias true),
+        conv1d!("conv1d_2", x [3, 2, 11], w [5, 2, 4], stride 2, padding 1, dilation 1, bias false),
+        conv1d!("conv1d_3", x [2, 4, 16], w [3, 4, 3], stride 1, padding 2, dilation 2, bias true),
+        conv1d!("conv1d_4", x [1, 3, 9], w [2, 3, 9], stride 1, padding 0, dilation 1, bias false),
+        conv1d!("conv1d_5", x [4, 5, 20], w [6, 5, 5], stride 3, padding 2, dilation 1, bias true),
+        conv1d_minitorch!("conv1d_minitorch_0", x [1, 1, 6], w [1, 1, 3]),
+        conv1d_minitorch!("conv1d_minitorch_1", x [2, 2, 7], w [3, 2, 3]),
+        conv1d_minitorch!("conv1d_minitorch_2", x [3, 4, 12], w [2, 4, 5]),
+        conv2d!("conv2d_0", x [1, 1, 4, 4], w [1, 1, 2, 2],
+            stride 1, padding 0, dilation 1, bias false),
+        conv2d!("conv2d_1", x [2, 3, 8, 7], w [4, 3, 3, 2],
+            stride 1, padding 0, dilation 1, bias true),
+        conv2d!("conv2d_2", x [2, 2, 9, 9], w [3, 2, 3, 3],
+            stride 2, padding 1, dilation 1, bias false),
+        conv2d!("conv2d_3", x [1, 4, 10, 12], w [2, 4, 3, 3],
+            stride 1, padding 2, dilation 2, bias true),
+        conv2d!("conv2d_4", x [3, 1, 28, 28], w [4, 1, 5, 5],
+            stride 1, padding 0, dilation 1, bias true),
+        conv2d!("conv2d_5", x [2, 6, 12, 12], w [5, 6, 5, 5],
+            stride 1, padding 0, dilation 1, bias false),
+        conv2d!("conv2d_6", x [2, 3, 7, 9], w [2, 3, 1, 1],
+            stride 1, padding 0, dilation 1, bias false),
+        conv2d!("conv2d_7", x [1, 2, 11, 6], w [3, 2, 4, 2],
+            stride 3, padding 1, dilation 1, bias true),
+        conv2d_minitorch!("conv2d_minitorch_0", x [1, 1, 5, 5], w [1, 1, 2, 2]),
+        conv2d_minitorch!("conv2d_minitorch_1", x [2, 2, 6, 7], w [3, 2, 3, 2]),
+        conv2d_minitorch!("conv2d_minitorch_2", x [2, 3, 8, 8], w [2, 3, 3, 3]),
+    ]
+}
+
+#[test]
+fn conv_cases_cover_the_reference_file() {
+    reference::assert_table_covers("conv", &conv_cases(), &CONV_OPS);
+}
+
+#[test]
+fn conv1d_matches_pytorch() {
+    reference::run_op("conv1d", &conv_cases());
+}
+
+#[test]
+fn conv1d_minitorch_matches_pytorch() {
+    reference::run_op("conv1d_minitorch", &conv_cases());
+}
+
+#[test]
+fn conv2d_matches_pytorch() {
+    reference::run_op("conv2d", &conv_cases());
+}
+
+#[test]
+fn conv2d_minitorch_matches_pytorch() {
+    reference::run_op("conv2d_minitorch", &conv_cases());
+}
