@@ -73,11 +73,19 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         self.unary(E::tanh, |_, y| E::one() - y * y)
     }
 
-    /// `x^n` for an integer `n`.
+    /// `x^n` for an integer `n`. The gradient of `x^0` is 0 everywhere, also at `x = 0`, as in
+    /// PyTorch.
     pub fn powi(&self, n: i32) -> Self {
         self.unary(
             move |x| x.powi(n),
-            move |x, _| E::of(n as f64) * x.powi(n - 1),
+            // n = 0: 0 * x^-1 would be 0 * inf = NaN at x = 0
+            move |x, _| {
+                if n == 0 {
+                    E::zero()
+                } else {
+                    E::of(n as f64) * x.powi(n - 1)
+                }
+            },
         )
     }
 
