@@ -44,8 +44,16 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// Uniform values in `[low, high)`, from `seed`.
     pub fn rand_uniform_shaped(shape: S, seed: u64, low: E, high: E) -> Self {
         let mut rng = Rng::new(seed);
+        let nonempty = low < high;
         let data: Vec<E> = (0..shape.numel())
-            .map(|_| low + (high - low) * E::of(rng.uniform()))
+            .map(|_| loop {
+                // Rounding to `E` can land on `high` (a draw within 2^-25 of 1 is 1.0 in f32);
+                // draw again then, so values stay in `[low, high)`.
+                let v = low + (high - low) * E::of(rng.uniform());
+                if v < high || !nonempty {
+                    break v;
+                }
+            })
             .collect();
         Self::from_parts(shape, data)
     }
