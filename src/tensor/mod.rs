@@ -196,9 +196,14 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// A tensor of `shape` holding `data` (row-major); an error names both lengths if they
     /// differ.
     pub fn from_vec_shaped(shape: S, data: Vec<E>) -> Result<Self> {
+        Self::from_data(shape, data, "from_vec")
+    }
+
+    /// `data` in `shape`, or an error naming `op`, the shape and both lengths.
+    fn from_data(shape: S, data: Vec<E>, op: &'static str) -> Result<Self> {
         if data.len() != shape.numel() {
             return Err(Error::Length {
-                op: "from_vec",
+                op,
                 shape: shape.dims().as_ref().to_vec(),
                 expected: shape.numel(),
                 found: data.len(),
@@ -215,7 +220,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
             expected: std::any::type_name::<S>().replace("shapetorch::shape::", ""),
             found: dims.to_vec(),
         })?;
-        Self::from_vec_shaped(shape, data)
+        Self::from_data(shape, data, "from_dims")
     }
 
     /// Applies `f` to every element (no autodiff: for building values, not for models).
@@ -256,7 +261,7 @@ impl<E: Element, S: ConstShape> Tensor<E, S> {
     /// A tensor holding a copy of `data` (row-major); an error names both lengths if they
     /// differ.
     pub fn from_slice(data: &[E]) -> Result<Self> {
-        Self::from_vec(data.to_vec())
+        Self::from_data(S::default(), data.to_vec(), "from_slice")
     }
 }
 
