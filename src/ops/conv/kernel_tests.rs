@@ -1,0 +1,346 @@
+//! The three convolution kernels give one answer: hand-computed cases, then `direct` and
+//! `unroll` against `naive` on named edge cases and random geometries, in f64 and f32, for the
+//! forward pass and both gradients (which must add into their buffers, not overwrite them).
+
+use super::{direct, naive, unroll, ConvGeometry};
+use crate::tensor::{Element, Rng};
+
+/// A kernel's signature: `forward(g, input, weight, output)`,
+/// `grad_input(g, grad_output, weight, grad_input)`, `grad_weight(g, grad_output, input, grad_weight)`.
+type Kernel<E> = fn(&ConvGeometry, &[E], &[E], &mut [E]);
+
+/// One implementation: its name and its three kernels.
+struct Implementation<E> {
+    name: &'static str,
+    forward: Kernel<E>,
+    grad_input: Kernel<E>,
+    grad_weight: Kernel<E>,
+}
+
+fn implementations<E: Element>() -> [Implementation<E>; 3] {
+    [
+        Implementation {
+            name: "naive",
+            forward: naive::forward,
+            grad_input: naive::grad_input,
+            grad_weight: naive::grad_weight,
+        },
+        Implementation {
+            name: "direct",
+            forward: direct::forward,
+            grad_input: direct::grad_input,
+            grad_weight: direct::grad_weight,
+        },
+        Implementation {
+            name: "unroll",
+            forward: unroll::forward,
+            grad_input: unroll::grad_input,
+            grad_weight: unroll::grad_weight,
+        },
+    ]
+}
+
+/// A conv2d with PyTorch's symmetric padding (`[top, left]`, the same at the bottom/right).
+#[allow(clippy::too_many_arguments)]
+fn conv2d(
+    batch: usize,
+    in_channels: usize,
+    out_channels: usize,
+    [in_h, in_w]: [usize; 2],
+    [kernel_h, kernel_w]: [usize; 2],
+    stride: usize,
+    [pad_top, pad_left]: [usize; 2],
+    dilation: usize,
+) -> ConvGeometry {
+    let out = |n, k, pad| ConvGeometry::out_size(n, k, stride, pad, dilation).unwrap();
+    ConvGeometry {
+        batch,
+        in_channels,
+        out_channels,
+        in_h,
+        in_w,
+        kernel_h,
+        kernel_w,
+        out_h: out(in_h, kernel_h, pad_top),
+        out_w: out(in_w, kernel_w, pad_left),
+        stride,
+        pad_top,
+        pad_left,
+        dilation,
+    }
+}
+
+/// A conv1d (`in_h = kernel_h = out_h = 1`) with PyTorch's symmetric padding.
+#[allow(clippy::too_many_arguments)]
+fn conv1d(
+    batch: usize,
+    in_channels: usize,
+    out_channels: usize,
+    len: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+) -> ConvGeometry {
+    conv2d(
+        batch,
+        in_channels,
+        out_channels,
+        [1, len],
+        [1, kernel],
+        stride,
+        [0, pad],
+        dilation,
+    )
+}
+
+/// The teaching convention: no padding at the top/left, output as large as the input, zero
+/// past the bottom/right end.
+fn teaching(mut g: ConvGeometry) -> ConvGeometry {
+    (g.pad_top, g.pad_left, g.out_h, g.out_w) = (0, 0, g.in_h, g.in_w);
+    g
+}
+
+/// The named edge cases.
+fn edge_cases() -> Vec<(&'static str, ConvGeometry)> {
+    vec![
+        ("odd sizes", conv2d(2, 3, 5, [7, 9], [3, 3], 1, [1, 1], 1)),
+        ("K = 1", conv2d(2, 4, 3, [5, 6], [1, 1], 1, [0, 0], 1)),
+        (
+            "K = W (and H)",
+            conv2d(2, 2, 3, [5, 7], [5, 7], 1, [0, 0], 1),
+        ),
+        ("stride 2", conv2d(2, 3, 2, [9, 8], [3, 3], 2, [1, 1], 1)),
+        ("stride 3", conv2d(1, 2, 3, [10, 11], [3, 2], 3, [2, 1], 1)),
+        ("dilation 2", conv2d(2, 2, 3, [9, 9], [3, 3], 1, [2, 2], 2)),
+        (
+            "stride 2, dilation 2",
+            conv2d(2, 3, 2, [11, 10], [3, 3], 2, [1, 0], 2),
+        ),
+        (
+            "padding > K/2",
+            conv2d(1, 2, 2, [4, 5], [3, 3], 1, [3, 2], 1),
+        ),
+        (
+            "padding > K, stride 2",
+            conv2d(2, 1, 2, [3, 4], [2, 2], 2, [3, 3], 1),
+        ),
+        (
+            "teaching",
+            teaching(conv2d(2, 3, 2, [6, 6], [3, 3], 1, [0, 0], 1)),
+        ),
+        (
+            "teaching, stride 2",
+            teaching(conv2d(1, 2, 2, [7, 6], [3, 2], 2, [0, 0], 1)),
+        ),
+        ("teaching conv1d", teaching(conv1d(3, 2, 4, 10, 4, 1, 0, 1))),
+        (
+            "B = 1, C = 1, O = 1",
+            conv2d(1, 1, 1, [5, 5], [2, 3], 1, [0, 1], 1),
+        ),
+        ("C = 1", conv2d(3, 1, 4, [8, 6], [3, 3], 1, [1, 1], 1)),
+        ("conv1d", conv1d(3, 4, 5, 17, 5, 1, 2, 1)),
+        (
+            "conv1d, stride 2, dilation 2",
+            conv1d(2, 3, 2, 16, 3, 2, 1, 2),
+        ),
+        ("conv1d, stride 3", conv1d(2, 2, 3, 20, 4, 3, 0, 1)),
+        (
+            "LeNet layer 1",
+            conv2d(2, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1),
+        ),
+    ]
+}
+
+/// A random small geometry: conv1d or conv2d, kernel 1..=5, stride 1..=3, dilation 1..=2,
+/// padding 0..=K (PyTorch's output size), or the teaching convention one time in four.
+fn random_geometry(rng: &mut Rng) -> ConvGeometry {
+    loop {
+        let is_1d = rng.below(4) == 0;
+        let (in_h, kernel_h) = if is_1d {
+            (1, 1)
+        } else {
+            (1 + rng.below(9), 1 + rng.below(5))
+        };
+        let (in_w, kernel_w) = (1 + rng.below(13), 1 + rng.below(5));
+        let (stride, dilation) = (1 + rng.below(3), 1 + rng.below(2));
+        let pad_top = if is_1d { 0 } else { rng.below(kernel_h + 1) };
+        let pad_left = rng.below(kernel_w + 1);
+        let mut g = ConvGeometry {
+            batch: 1 + rng.below(3),
+            in_channels: 1 + rng.below(4),
+            out_channels: 1 + rng.below(4),
+            in_h,
+            in_w,
+            kernel_h,
+            kernel_w,
+            out_h: 0,
+            out_w: 0,
+            stride,
+            pad_top,
+            pad_left,
+            dilation,
+        };
+        if rng.below(4) == 0 {
+            // teaching: out = in (for stride > 1, one output per stride), zero past the end
+            (g.pad_top, g.pad_left) = (0, 0);
+            (g.out_h, g.out_w) = (in_h.div_ceil(stride), in_w.div_ceil(stride));
+            return g;
+        }
+        let out_h = ConvGeometry::out_size(in_h, kernel_h, stride, pad_top, dilation);
+        let out_w = ConvGeometry::out_size(in_w, kernel_w, stride, pad_left, dilation);
+        if let (Some(out_h), Some(out_w)) = (out_h, out_w) {
+            (g.out_h, g.out_w) = (out_h, out_w);
+            return g;
+        }
+    }
+}
+
+fn random_vec<E: Element>(rng: &mut Rng, len: usize) -> Vec<E> {
+    (0..len).map(|_| E::of(rng.normal())).collect()
+}
+
+/// Panics unless `max |got - expected| <= tol * max |expected|` (relative to the largest
+/// value, so sums that cancel to near zero do not fail on rounding), naming the worst element.
+fn assert_close<E: Element>(what: &str, g: &ConvGeometry, got: &[E], expected: &[E], tol: f64) {
+    assert_eq!(got.len(), expected.len(), "{what}: lengths differ");
+    let scale = expected
+        .iter()
+        .map(|e| e.abs().to_f64().unwrap())
+        .fold(0.0, f64::max);
+    let (worst, error) = got
+        .iter()
+        .zip(expected)
+        .map(|(g, e)| (*g - *e).abs().to_f64().unwrap())
+        .enumerate()
+        .fold(
+            (0, 0.0),
+            |best, (i, err)| if err > best.1 { (i, err) } else { best },
+        );
+    assert!(
+        error <= tol * scale.max(f64::MIN_POSITIVE),
+        "{what}: element {worst}: expected {}, got {} (error {error:e}, scale {scale:e}) for {g:?}",
+        expected[worst],
+        got[worst],
+    );
+}
+
+/// Every implementation's forward, grad_input and grad_weight against the naive reference.
+/// The gradients start from non-zero buffers: each kernel must return `start + gradient`.
+fn check_against_naive<E: Element>(case: &str, g: &ConvGeometry, seed: u64, tol: f64) {
+    let mut rng = Rng::new(seed);
+    let input = random_vec::<E>(&mut rng, g.input_len());
+    let weight = random_vec::<E>(&mut rng, g.weight_len());
+    let grad_output = random_vec::<E>(&mut rng, g.output_len());
+    let start_grad_input = random_vec::<E>(&mut rng, g.input_len());
+    let start_grad_weight = random_vec::<E>(&mut rng, g.weight_len());
+
+    // The reference: naive, from zero buffers (the forward from garbage: it must overwrite).
+    let mut output = vec![E::of(7.0); g.output_len()];
+    naive::forward(g, &input, &weight, &mut output);
+    let mut grad_input = vec![E::zero(); g.input_len()];
+    naive::grad_input(g, &grad_output, &weight, &mut grad_input);
+    let mut grad_weight = vec![E::zero(); g.weight_len()];
+    naive::grad_weight(g, &grad_output, &input, &mut grad_weight);
+    let plus = |start: &[E], delta: &[E]| -> Vec<E> {
+        start.iter().zip(delta).map(|(&s, &d)| s + d).collect()
+    };
+    let expected_grad_input = plus(&start_grad_input, &grad_input);
+    let expected_grad_weight = plus(&start_grad_weight, &grad_weight);
+
+    for kernels in implementations::<E>() {
+        let name = kernels.name;
+        let mut got = vec![E::of(-3.0); g.output_len()];
+        (kernels.forward)(g, &input, &weight, &mut got);
+        assert_close(&format!("{case}: {name}::forward"), g, &got, &output, tol);
+
+        let mut got = start_grad_input.clone();
+        (kernels.grad_input)(g, &grad_output, &weight, &mut got);
+        let what = format!("{case}: {name}::grad_input (added to a non-zero buffer)");
+        assert_close(&what, g, &got, &expected_grad_input, tol);
+
+        let mut got = start_grad_weight.clone();
+        (kernels.grad_weight)(g, &grad_output, &input, &mut got);
+        let what = format!("{case}: {name}::grad_weight (added to a non-zero buffer)");
+        assert_close(&what, g, &got, &expected_grad_weight, tol);
+    }
+}
+
+#[test]
+fn lecture_conv1d_by_hand() {
+    // input [1, 2, 3, 4, 5, 6], weight [5, 2, 3], teaching convention: output as long as the
+    // input, the kernel anchored at the left, zero past the right end (right padding 2).
+    let g = teaching(conv1d(1, 1, 1, 6, 3, 1, 0, 1));
+    let input = [1., 2., 3., 4., 5., 6.];
+    let weight = [5., 2., 3.];
+    #[rustfmt::skip]
+    let expected_output = [
+        5. * 1. + 2. * 2. + 3. * 3., // 18
+        5. * 2. + 2. * 3. + 3. * 4., // 28
+        5. * 3. + 2. * 4. + 3. * 5., // 38
+        5. * 4. + 2. * 5. + 3. * 6., // 48
+        5. * 5. + 2. * 6. + 3. * 0., // 37: the last tap reads past the end
+        5. * 6. + 2. * 0. + 3. * 0., // 30
+    ];
+    assert_eq!(expected_output, [18., 28., 38., 48., 37., 30.]);
+
+    // Upstream gradient 1 at output 0 and 2 at output 5, added to a buffer of 100s.
+    let grad_output = [1., 0., 0., 0., 0., 2.];
+    // grad_input[i] = sum_k weight[k] * grad_output[i - k]: the reversed kernel. Output 0 read
+    // inputs 0, 1, 2 with weights 5, 2, 3; output 5 read input 5 with weight 5.
+    let expected_grad_input = [100. + 5., 100. + 2., 100. + 3., 100., 100., 100. + 2. * 5.];
+    // grad_weight[k] = sum_t grad_output[t] * input[t + k]
+    #[rustfmt::skip]
+    let expected_grad_weight = [
+        100. + 1. * 1. + 2. * 6., // tap 0: output 0 read input[0], output 5 read input[5]
+        100. + 1. * 2. + 2. * 0., // tap 1: output 5 read past the end
+        100. + 1. * 3. + 2. * 0.,
+    ];
+    for kernels in implementations::<f64>() {
+        let mut output = [0.0; 6];
+        (kernels.forward)(&g, &input, &weight, &mut output);
+        assert_eq!(output, expected_output, "{}", kernels.name);
+        let mut grad_input = [100.0; 6];
+        (kernels.grad_input)(&g, &grad_output, &weight, &mut grad_input);
+        assert_eq!(grad_input, expected_grad_input, "{}", kernels.name);
+        let mut grad_weight = [100.0; 3];
+        (kernels.grad_weight)(&g, &grad_output, &input, &mut grad_weight);
+        assert_eq!(grad_weight, expected_grad_weight, "{}", kernels.name);
+    }
+}
+
+#[test]
+fn padded_conv2d_by_hand() {
+    // input [[1, 2], [3, 4]], weight [[1, 0], [0, 1]], padding 1 on every side: a 3x3 output,
+    // output[oy, ox] = 1 * input[oy - 1, ox - 1] + 1 * input[oy, ox], zero outside.
+    let g = conv2d(1, 1, 1, [2, 2], [2, 2], 1, [1, 1], 1);
+    #[rustfmt::skip]
+    let expected = [
+        0. + 1., 0. + 2., 0. + 0.,
+        0. + 3., 1. + 4., 2. + 0.,
+        0. + 0., 3. + 0., 4. + 0.,
+    ];
+    for kernels in implementations::<f64>() {
+        let mut output = [0.0; 9];
+        (kernels.forward)(&g, &[1., 2., 3., 4.], &[1., 0., 0., 1.], &mut output);
+        assert_eq!(output, expected, "{}", kernels.name);
+    }
+}
+
+#[test]
+fn edge_cases_agree_with_naive() {
+    for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
+        check_against_naive::<f64>(case, &g, seed as u64, 1e-12);
+        check_against_naive::<f32>(case, &g, seed as u64, 1e-4);
+    }
+}
+
+#[test]
+fn random_geometries_agree_with_naive() {
+    let mut rng = Rng::new(2024);
+    for seed in 0..300 {
+        let g = random_geometry(&mut rng);
+        check_against_naive::<f64>("random", &g, seed, 1e-12);
+        check_against_naive::<f32>("random", &g, seed, 1e-4);
+    }
+}
