@@ -39,6 +39,7 @@ pub use tensor::Tensor;
 pub mod prelude {
     pub use crate::autodiff::{gradcheck, Gradients, Tape};
     pub use crate::error::{Error, Result};
+    pub use crate::ops::conv::ConvParams;
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };
@@ -46,3 +47,8 @@ pub mod prelude {
         Element, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
     };
 }
+
+/// The README's Rust snippets, compiled and run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

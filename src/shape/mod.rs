@@ -14,11 +14,16 @@
 
 mod axes;
 mod bridge;
+mod conv;
 mod relations;
 
 pub(crate) use axes::is_permutation;
 pub use axes::{RemoveAxis, SelectAxis};
 pub use bridge::{DimOf, MulDims, Num, ToDim, ToUnsigned, TypeNumel, Unsigned, MAX_STATIC_DIM};
+pub use conv::{
+    BiasMatches, ChannelsMatch, ConvOut, ConvOutDim, DilationNonZero, DimEq, KernelFitsHeight,
+    KernelFitsWidth, StrideNonZero,
+};
 pub(crate) use relations::assert_same_dims;
 pub use relations::{InnerDims, ReshapeFits, SameDim};
 

@@ -142,6 +142,11 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         self.tape.as_ref()
     }
 
+    /// The tape slot, for ops that join their inputs' tapes ([`Tape::join`]).
+    pub(crate) fn tape_slot(&self) -> &Option<Tape<E>> {
+        &self.tape
+    }
+
     /// Whether this tensor is traced (its gradient, or its inputs', will be computed).
     pub fn is_traced(&self) -> bool {
         self.tape.is_some()

@@ -1,17 +1,461 @@
-//! Convolution: conv1d and conv2d kernels (naive reference, direct, unroll + matrix multiply).
-#[doc(hidden)]
+//! Convolution: `conv1d` and `conv2d` with PyTorch semantics, the teaching convention, and
+//! their gradients, with every shape relation checked by the compiler.
+//!
+//! `output[b, o, t] = sum_{c, k} weight[o, c, k] * input[b, c, t*stride + k*dilation - padding]`
+//! (zero outside the input), like `torch.nn.functional.conv1d(input, weight, bias, stride,
+//! padding, dilation)`; conv2d does the same over height and width. Shapes in words:
+//! - conv1d: input `[B, C, W]`, weight `[O, C, K]`, bias `[O]` → `[B, O, W_out]`
+//! - conv2d: input `[B, C, H, W]`, weight `[O, C, KH, KW]`, bias `[O]` → `[B, O, H_out, W_out]`
+//!
+//! with `W_out = (W + 2P - D(K-1) - 1)/S + 1`, computed by the compiler from the
+//! [`ConvParams`] (stride `S`, padding `P`, dilation `D`, in PyTorch's order). The batch `B` may
+//! be a runtime `usize`.
+//!
+//! ```
+//! use shapetorch::prelude::*;
+//! let x = Tensor3::<f32, 2, 3, 28>::randn(0);
+//! let w = Tensor3::<f32, 4, 3, 5>::randn(1);
+//! let y: Tensor3<f32, 2, 4, 24> = x.conv1d(&w, ConvParams::<1, 0, 1>);
+//! let y2: Tensor3<f32, 2, 4, 14> = x.conv1d(&w, ConvParams::<2, 2, 1>); // (28 + 4 - 4 - 1)/2 + 1
+//! # let _ = (y, y2);
+//! ```
+//!
+//! The teaching convention ([`conv1d_minitorch`](Tensor::conv1d_minitorch)) keeps the input's
+//! width and anchors the kernel at the left: `output[t] = sum_k weight[k] * input[t + k]`, zero
+//! past the end. It is the same kernel with `K - 1` zeros of padding on the right only.
+//!
+//! Two kernels compute every convolution: a direct loop ([`direct`]) and the lecture's
+//! unroll (im2col) followed by a matrix multiply ([`unroll`]); [`ConvAlgorithm`] picks
+//! one per shape. Backward: the gradient of the input is the convolution of the upstream
+//! gradient with the reversed kernel, anchored at the other end; the gradient of the weight
+//! correlates the input with the upstream gradient; the bias's sums the upstream gradient.
+//!
+//! Files: [`geometry`](ConvGeometry) holds the run-time sizes; [`naive`] (the reference loops),
+//! [`direct`] and [`unroll`] the kernels, each with forward, grad-input and grad-weight.
+
 pub mod direct;
 mod geometry;
 #[cfg(test)]
 mod kernel_tests;
-#[doc(hidden)]
 pub mod naive;
-#[doc(hidden)]
 pub mod unroll;
+
 pub use geometry::ConvGeometry;
 
-/// The three run-time kernels, for benches: `naive` (reference), `direct`, `unroll`.
-#[doc(hidden)]
-pub mod kernels {
-    pub use super::{direct, naive, unroll};
+use std::cell::Cell;
+
+use crate::autodiff::{Gradients, Tape};
+use crate::shape::{
+    BiasMatches, ChannelsMatch, ConvOut, DilationNonZero, Dim, DimEq, Dimension, KernelFitsHeight,
+    KernelFitsWidth, Shape, StrideNonZero,
+};
+use crate::tensor::{Element, Tensor};
+
+/// Convolution hyper-parameters as types, in PyTorch's order: `ConvParams::<STRIDE, PADDING,
+/// DILATION>`. Padding is the number of zeros on each side; stride and dilation apply to every
+/// spatial axis.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConvParams<const STRIDE: usize = 1, const PADDING: usize = 0, const DILATION: usize = 1>;
+
+/// Which kernel computes a convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvAlgorithm {
+    /// The direct loop: best for few channels and small kernels.
+    Direct,
+    /// Unroll (im2col) then one matrix multiply per batch entry: best for many channels.
+    Unroll,
+}
+
+thread_local! {
+    /// The algorithm forced on this thread by [`ConvAlgorithm::force`], if any.
+    static FORCED: Cell<Option<ConvAlgorithm>> = const { Cell::new(None) };
+}
+
+impl ConvAlgorithm {
+    /// Runs `f` with every convolution started on this thread computed by `self`, whatever
+    /// the shape (its backward pass too): for tests and benchmarks that compare the kernels.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// use shapetorch::ops::conv::ConvAlgorithm;
+    /// let x = Tensor3::<f64, 1, 2, 8>::randn(0);
+    /// let w = Tensor3::<f64, 3, 2, 3>::randn(1);
+    /// let direct = ConvAlgorithm::Direct.force(|| x.conv1d(&w, ConvParams::<1, 0, 1>));
+    /// let unroll = ConvAlgorithm::Unroll.force(|| x.conv1d(&w, ConvParams::<1, 0, 1>));
+    /// for (a, b) in direct.as_slice().iter().zip(unroll.as_slice()) {
+    ///     assert!((a - b).abs() < 1e-12);
+    /// }
+    /// ```
+    pub fn force<R>(self, f: impl FnOnce() -> R) -> R {
+        /// Restores the previous choice even if `f` panics.
+        struct Restore(Option<ConvAlgorithm>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                FORCED.set(self.0);
+            }
+        }
+        let _restore = Restore(FORCED.replace(Some(self)));
+        f()
+    }
+
+    /// The algorithm a convolution of geometry `g` runs with: the forced one, or the faster
+    /// one for the shape.
+    pub fn pick(g: &ConvGeometry) -> Self {
+        FORCED.get().unwrap_or_else(|| Self::for_geometry(g))
+    }
+
+    /// The faster kernel for this shape, as measured by `benches/conv.rs`.
+    pub fn for_geometry(g: &ConvGeometry) -> Self {
+        // The unroll pays when the matrix multiply is deep (many input channels × taps) and
+        // wide (many output channels): then GEMM's blocking beats the direct loop.
+        if g.in_channels * g.kernel_h * g.kernel_w >= 32 && g.out_channels >= 8 {
+            ConvAlgorithm::Unroll
+        } else {
+            ConvAlgorithm::Direct
+        }
+    }
+
+    fn forward<E: Element>(self, g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
+        match self {
+            ConvAlgorithm::Direct => direct::forward(g, input, weight, output),
+            ConvAlgorithm::Unroll => unroll::forward(g, input, weight, output),
+        }
+    }
+
+    fn grad_input<E: Element>(
+        self,
+        g: &ConvGeometry,
+        grad_output: &[E],
+        weight: &[E],
+        grad_input: &mut [E],
+    ) {
+        match self {
+            ConvAlgorithm::Direct => direct::grad_input(g, grad_output, weight, grad_input),
+            ConvAlgorithm::Unroll => unroll::grad_input(g, grad_output, weight, grad_input),
+        }
+    }
+
+    fn grad_weight<E: Element>(
+        self,
+        g: &ConvGeometry,
+        grad_output: &[E],
+        input: &[E],
+        grad_weight: &mut [E],
+    ) {
+        match self {
+            ConvAlgorithm::Direct => direct::grad_weight(g, grad_output, input, grad_weight),
+            ConvAlgorithm::Unroll => unroll::grad_weight(g, grad_output, input, grad_weight),
+        }
+    }
+}
+
+/// Runs a convolution described by `g` and records its backward pass: the shared body of
+/// every public conv function (conv1d is a conv2d of height 1).
+fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
+    g: ConvGeometry,
+    input: &Tensor<E, Sx>,
+    weight: &Tensor<E, Sw>,
+    bias: Option<&Tensor<E, Sb>>,
+    out_shape: So,
+) -> Tensor<E, So> {
+    debug_assert_eq!(g.output_len(), out_shape.numel());
+    let algorithm = ConvAlgorithm::pick(&g);
+    let mut output = vec![E::zero(); g.output_len()];
+    algorithm.forward(&g, input.as_slice(), weight.as_slice(), &mut output);
+    let plane = g.out_h * g.out_w;
+    if let Some(bias) = bias {
+        // output[b, o, ..] += bias[o]
+        for (i, out_plane) in output.chunks_mut(plane).enumerate() {
+            let b_o = bias.as_slice()[i % g.out_channels];
+            out_plane.iter_mut().for_each(|v| *v += b_o);
+        }
+    }
+    let none = None;
+    let bias_tape = bias.map_or(&none, |b| b.tape_slot());
+    let tape = Tape::join(&[input.tape_slot(), weight.tape_slot(), bias_tape]);
+    let (x, w) = (input.data_arc(), weight.data_arc());
+    let x_grad = input.is_traced().then_some(input.id());
+    let w_grad = weight.is_traced().then_some(weight.id());
+    let b_grad = bias.filter(|b| b.is_traced()).map(|b| b.id());
+    Tensor::from_op(
+        out_shape,
+        output,
+        tape,
+        move |grad_out, grads: &mut Gradients<E>| {
+            if let Some(id) = x_grad {
+                algorithm.grad_input(&g, grad_out, &w, grads.slot(id, g.input_len()));
+            }
+            if let Some(id) = w_grad {
+                algorithm.grad_weight(&g, grad_out, &x, grads.slot(id, g.weight_len()));
+            }
+            if let Some(id) = b_grad {
+                // grad_bias[o] += sum_{b, oy, ox} grad_out[b, o, oy, ox]
+                let grad_bias = grads.slot(id, g.out_channels);
+                for (i, out_plane) in grad_out.chunks(plane).enumerate() {
+                    grad_bias[i % g.out_channels] += out_plane.iter().copied().sum::<E>();
+                }
+            }
+        },
+    )
+}
+
+/// The output shape of conv1d on a `[B, C, W]` input.
+type Conv1dOut<
+    B,
+    const O: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+> = (B, Dim<O>, <Dim<W> as ConvOut<K, S, P, D>>::Output);
+
+impl<E: Element, B: Dimension, const C: usize, const W: usize> Tensor<E, (B, Dim<C>, Dim<W>)> {
+    fn geometry_1d(
+        &self,
+        out_channels: usize,
+        k: usize,
+        out_w: usize,
+        stride: usize,
+        pad_left: usize,
+        dilation: usize,
+    ) -> ConvGeometry {
+        ConvGeometry {
+            batch: self.shape().0.size(),
+            in_channels: C,
+            out_channels,
+            in_h: 1,
+            in_w: W,
+            kernel_h: 1,
+            kernel_w: k,
+            out_h: 1,
+            out_w,
+            stride,
+            pad_top: 0,
+            pad_left,
+            dilation,
+        }
+    }
+
+    /// 1-D convolution `[B, C, W] * [O, C, K] -> [B, O, W_out]`, like
+    /// `torch.nn.functional.conv1d(input, weight, stride=S, padding=P, dilation=D)`.
+    ///
+    /// Compile errors: the weight's in-channels differ from the input's; the dilated kernel is
+    /// wider than the padded input; stride or dilation is zero.
+    pub fn conv1d<
+        const O: usize,
+        const WC: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const D: usize,
+    >(
+        &self,
+        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<K>)>,
+        _params: ConvParams<S, P, D>,
+    ) -> Tensor<E, Conv1dOut<B, O, W, K, S, P, D>>
+    where
+        Dim<C>: DimEq<WC>,
+        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+        Dim<W>: ConvOut<K, S, P, D>,
+        <Dim<W> as ConvOut<K, S, P, D>>::Fits: KernelFitsWidth<W, K, P, D>,
+        <Dim<W> as ConvOut<K, S, P, D>>::StrideOk: StrideNonZero<S>,
+        <Dim<W> as ConvOut<K, S, P, D>>::DilationOk: DilationNonZero<D>,
+    {
+        let out_w = <Dim<W> as ConvOut<K, S, P, D>>::Output::default();
+        let g = self.geometry_1d(O, K, out_w.size(), S, P, D);
+        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, out_w))
+    }
+
+    /// [`conv1d`](Self::conv1d) plus a bias `[O]` added to every output position, like
+    /// `torch.nn.functional.conv1d(input, weight, bias, ...)`. A bias of the wrong length is a
+    /// compile error.
+    pub fn conv1d_bias<
+        const O: usize,
+        const WC: usize,
+        const BL: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const D: usize,
+    >(
+        &self,
+        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<K>)>,
+        bias: &Tensor<E, (Dim<BL>,)>,
+        _params: ConvParams<S, P, D>,
+    ) -> Tensor<E, Conv1dOut<B, O, W, K, S, P, D>>
+    where
+        Dim<C>: DimEq<WC>,
+        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+        Dim<BL>: DimEq<O>,
+        <Dim<BL> as DimEq<O>>::Bit: BiasMatches<BL, O>,
+        Dim<W>: ConvOut<K, S, P, D>,
+        <Dim<W> as ConvOut<K, S, P, D>>::Fits: KernelFitsWidth<W, K, P, D>,
+        <Dim<W> as ConvOut<K, S, P, D>>::StrideOk: StrideNonZero<S>,
+        <Dim<W> as ConvOut<K, S, P, D>>::DilationOk: DilationNonZero<D>,
+    {
+        let out_w = <Dim<W> as ConvOut<K, S, P, D>>::Output::default();
+        let g = self.geometry_1d(O, K, out_w.size(), S, P, D);
+        conv_op(g, self, weight, Some(bias), (self.shape().0, Dim, out_w))
+    }
+
+    /// The teaching convention: `[B, C, W] * [O, C, K] -> [B, O, W]`, the output as wide as the
+    /// input, the kernel anchored at the left, zero past the end:
+    /// `output[b, o, t] = sum_{c, k} weight[o, c, k] * input[b, c, t + k]`.
+    /// Equals [`conv1d`](Self::conv1d) on the input padded with `K - 1` zeros on the right.
+    pub fn conv1d_minitorch<const O: usize, const WC: usize, const K: usize>(
+        &self,
+        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<K>)>,
+    ) -> Tensor<E, (B, Dim<O>, Dim<W>)>
+    where
+        Dim<C>: DimEq<WC>,
+        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+    {
+        let g = self.geometry_1d(O, K, W, 1, 0, 1);
+        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, Dim))
+    }
+}
+
+/// The output shape of conv2d on a `[B, C, H, W]` input.
+type Conv2dOut<
+    B,
+    const O: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+> = (
+    B,
+    Dim<O>,
+    <Dim<H> as ConvOut<KH, S, P, D>>::Output,
+    <Dim<W> as ConvOut<KW, S, P, D>>::Output,
+);
+
+impl<E: Element, B: Dimension, const C: usize, const H: usize, const W: usize>
+    Tensor<E, (B, Dim<C>, Dim<H>, Dim<W>)>
+{
+    #[allow(clippy::too_many_arguments)]
+    fn geometry_2d(
+        &self,
+        out_channels: usize,
+        kh: usize,
+        kw: usize,
+        out_h: usize,
+        out_w: usize,
+        stride: usize,
+        padding: usize,
+        dilation: usize,
+    ) -> ConvGeometry {
+        ConvGeometry {
+            batch: self.shape().0.size(),
+            in_channels: C,
+            out_channels,
+            in_h: H,
+            in_w: W,
+            kernel_h: kh,
+            kernel_w: kw,
+            out_h,
+            out_w,
+            stride,
+            pad_top: padding,
+            pad_left: padding,
+            dilation,
+        }
+    }
+
+    /// 2-D convolution `[B, C, H, W] * [O, C, KH, KW] -> [B, O, H_out, W_out]`, like
+    /// `torch.nn.functional.conv2d(input, weight, stride=S, padding=P, dilation=D)`.
+    ///
+    /// Compile errors: the weight's in-channels differ from the input's; the dilated kernel is
+    /// taller or wider than the padded input; stride or dilation is zero.
+    pub fn conv2d<
+        const O: usize,
+        const WC: usize,
+        const KH: usize,
+        const KW: usize,
+        const S: usize,
+        const P: usize,
+        const D: usize,
+    >(
+        &self,
+        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<KH>, Dim<KW>)>,
+        _params: ConvParams<S, P, D>,
+    ) -> Tensor<E, Conv2dOut<B, O, H, W, KH, KW, S, P, D>>
+    where
+        Dim<C>: DimEq<WC>,
+        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+        Dim<H>: ConvOut<KH, S, P, D>,
+        Dim<W>: ConvOut<KW, S, P, D>,
+        <Dim<H> as ConvOut<KH, S, P, D>>::Fits: KernelFitsHeight<H, KH, P, D>,
+        <Dim<W> as ConvOut<KW, S, P, D>>::Fits: KernelFitsWidth<W, KW, P, D>,
+        <Dim<W> as ConvOut<KW, S, P, D>>::StrideOk: StrideNonZero<S>,
+        <Dim<W> as ConvOut<KW, S, P, D>>::DilationOk: DilationNonZero<D>,
+    {
+        let out_h = <Dim<H> as ConvOut<KH, S, P, D>>::Output::default();
+        let out_w = <Dim<W> as ConvOut<KW, S, P, D>>::Output::default();
+        let g = self.geometry_2d(O, KH, KW, out_h.size(), out_w.size(), S, P, D);
+        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, out_h, out_w))
+    }
+
+    /// [`conv2d`](Self::conv2d) plus a bias `[O]` added to every output position, like
+    /// `torch.nn.functional.conv2d(input, weight, bias, ...)`. A bias of the wrong length is a
+    /// compile error.
+    #[allow(clippy::type_complexity)]
+    pub fn conv2d_bias<
+        const O: usize,
+        const WC: usize,
+        const BL: usize,
+        const KH: usize,
+        const KW: usize,
+        const S: usize,
+        const P: usize,
+        const D: usize,
+    >(
+        &self,
+        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<KH>, Dim<KW>)>,
+        bias: &Tensor<E, (Dim<BL>,)>,
+        _params: ConvParams<S, P, D>,
+    ) -> Tensor<E, Conv2dOut<B, O, H, W, KH, KW, S, P, D>>
+    where
+        Dim<C>: DimEq<WC>,
+        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+        Dim<BL>: DimEq<O>,
+        <Dim<BL> as DimEq<O>>::Bit: BiasMatches<BL, O>,
+        Dim<H>: ConvOut<KH, S, P, D>,
+        Dim<W>: ConvOut<KW, S, P, D>,
+        <Dim<H> as ConvOut<KH, S, P, D>>::Fits: KernelFitsHeight<H, KH, P, D>,
+        <Dim<W> as ConvOut<KW, S, P, D>>::Fits: KernelFitsWidth<W, KW, P, D>,
+        <Dim<W> as ConvOut<KW, S, P, D>>::StrideOk: StrideNonZero<S>,
+        <Dim<W> as ConvOut<KW, S, P, D>>::DilationOk: DilationNonZero<D>,
+    {
+        let out_h = <Dim<H> as ConvOut<KH, S, P, D>>::Output::default();
+        let out_w = <Dim<W> as ConvOut<KW, S, P, D>>::Output::default();
+        let g = self.geometry_2d(O, KH, KW, out_h.size(), out_w.size(), S, P, D);
+        conv_op(
+            g,
+            self,
+            weight,
+            Some(bias),
+            (self.shape().0, Dim, out_h, out_w),
+        )
+    }
+
+    /// The teaching convention in 2-D: `[B, C, H, W] * [O, C, KH, KW] -> [B, O, H, W]`, the
+    /// kernel anchored at the top-left, zero past the bottom and right edges:
+    /// `output[b, o, i, j] = sum_{c, ki, kj} weight[o, c, ki, kj] * input[b, c, i + ki, j + kj]`.
+    pub fn conv2d_minitorch<const O: usize, const WC: usize, const KH: usize, const KW: usize>(
+        &self,
+        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<KH>, Dim<KW>)>,
+    ) -> Tensor<E, (B, Dim<O>, Dim<H>, Dim<W>)>
+    where
+        Dim<C>: DimEq<WC>,
+        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+    {
+        let mut g = self.geometry_2d(O, KH, KW, H, W, 1, 0, 1);
+        g.pad_top = 0;
+        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, Dim, Dim))
+    }
 }
