@@ -367,6 +367,7 @@ mod reference {
 }
 
 use reference::{Case, GoldenCase, Precision, Wrt};
+use shapetorch::ops::conv::ConvAlgorithm;
 use shapetorch::prelude::*;
 
 /// A [`GoldenCase`]: `$name` of op `$op` with params `$params` (JSON, compared with the file's),
@@ -509,6 +510,22 @@ fn conv_cases() -> Vec<GoldenCase> {
     ]
 }
 
+/// Runs the op's cases once with each convolution kernel forced, so that both the direct and
+/// the unroll kernel are checked against PyTorch, whatever the shape would pick.
+fn run_conv_op(op: &str) {
+    for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Unroll] {
+        let run =
+            std::panic::catch_unwind(|| algorithm.force(|| reference::run_op(op, &conv_cases())));
+        if let Err(panic) = run {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "(no message)".to_string());
+            panic!("with the {algorithm:?} kernel: {message}");
+        }
+    }
+}
+
 #[test]
 fn conv_cases_cover_the_reference_file() {
     reference::assert_table_covers("conv", &conv_cases(), &CONV_OPS);
@@ -516,20 +533,20 @@ fn conv_cases_cover_the_reference_file() {
 
 #[test]
 fn conv1d_matches_pytorch() {
-    reference::run_op("conv1d", &conv_cases());
+    run_conv_op("conv1d");
 }
 
 #[test]
 fn conv1d_minitorch_matches_pytorch() {
-    reference::run_op("conv1d_minitorch", &conv_cases());
+    run_conv_op("conv1d_minitorch");
 }
 
 #[test]
 fn conv2d_matches_pytorch() {
-    reference::run_op("conv2d", &conv_cases());
+    run_conv_op("conv2d");
 }
 
 #[test]
 fn conv2d_minitorch_matches_pytorch() {
-    reference::run_op("conv2d_minitorch", &conv_cases());
+    run_conv_op("conv2d_minitorch");
 }
