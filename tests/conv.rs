@@ -6,7 +6,7 @@
 //! typed API) in `src/ops/conv/kernel_tests.rs`.
 
 use shapetorch::autodiff::{gradcheck, GradcheckError};
-use shapetorch::ops::conv::{ConvAlgorithm, ConvGeometry};
+use shapetorch::ops::conv::ConvAlgorithm;
 use shapetorch::prelude::*;
 
 /// An element type these tests run in, with its tolerance against the f64 plain loops.
@@ -223,25 +223,6 @@ impl Sizes {
         }
     }
 
-    /// The kernel the library picks for this shape.
-    fn algorithm(&self) -> ConvAlgorithm {
-        ConvAlgorithm::for_geometry(&ConvGeometry {
-            batch: self.b,
-            in_channels: self.c,
-            out_channels: self.o,
-            in_h: self.h,
-            in_w: self.w,
-            kernel_h: self.kh,
-            kernel_w: self.kw,
-            out_h: self.oh,
-            out_w: self.ow,
-            stride: self.stride,
-            pad_top: self.pad_top,
-            pad_left: self.pad_left,
-            dilation: self.dilation,
-        })
-    }
-
     /// Every product of the convolution: `(x index, w index, y index)` for
     /// `y[b, o, oy, ox] += w[o, c, ky, kx] * x[b, c, oy*s + ky*d - pt, ox*s + kx*d - pl]`
     /// whenever the x position is inside the input (outside it, x is zero); `pt`, `pl` are the
@@ -358,55 +339,50 @@ fn versus_plain_loops<E: Precision, Sx: ConstShape, Sw: ConstShape, const O: usi
     errors
 }
 
-/// `plain_loops!(failures, label, Algorithm, sizes, x: shape, w: shape, O = o, |x, w, b| call)`:
-/// checks that `sizes` picks `Algorithm` (so both kernels are reached), then compares the typed
-/// call with the plain loops in f64 and f32, pushing every mismatch onto `failures`.
+/// `plain_loops!(failures, label, sizes, x: shape, w: shape, O = o, |x, w, b| call)`: compares
+/// the typed call with the plain loops in f64 and f32, once with each kernel forced (so both
+/// are checked on every shape, whichever the heuristic would pick), pushing every mismatch onto
+/// `failures`.
 macro_rules! plain_loops {
-    ($failures:ident, $label:literal, $algo:ident, $sizes:expr,
+    ($failures:ident, $label:literal, $sizes:expr,
      x: $xs:ty, w: $ws:ty, O = $o:literal, |$x:ident, $w:ident, $b:ident| $call:expr) => {{
         let s: Sizes = $sizes;
-        assert_eq!(
-            s.algorithm(),
-            ConvAlgorithm::$algo,
-            "{}: this shape should exercise the {} kernel; pick another shape if the heuristic \
-             changed",
-            $label,
-            stringify!($algo)
-        );
         fn run<E: Precision>(s: Sizes) -> Vec<String> {
             #[allow(unused_variables)]
             let op = |$x: &Tensor<E, $xs>, $w: &Tensor<E, $ws>, $b: &Tensor1<E, $o>| $call;
             versus_plain_loops::<E, $xs, $ws, $o, _>($label, s, op)
         }
-        $failures.extend(run::<f64>(s));
-        $failures.extend(run::<f32>(s));
+        for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Unroll] {
+            let found = algorithm.force(|| [run::<f64>(s), run::<f32>(s)].concat());
+            $failures.extend(found.into_iter().map(|e| format!("[{algorithm:?}] {e}")));
+        }
     }};
 }
 
 #[test]
 fn conv1d_matches_plain_loops() {
     let mut failures = Vec::new();
-    plain_loops!(failures, "conv1d K=1, B=1", Direct,
+    plain_loops!(failures, "conv1d K=1, B=1",
         Sizes::conv1d([1, 1, 7], [1, 1], [1, 0, 1], false),
         x: Rank3<1, 1, 7>, w: Rank3<1, 1, 1>, O = 1,
         |x, w, b| x.conv1d(w, ConvParams::<1, 0, 1>));
-    plain_loops!(failures, "conv1d_bias K=W", Direct,
+    plain_loops!(failures, "conv1d_bias K=W",
         Sizes::conv1d([2, 3, 9], [2, 9], [1, 0, 1], true),
         x: Rank3<2, 3, 9>, w: Rank3<2, 3, 9>, O = 2,
         |x, w, b| x.conv1d_bias(w, b, ConvParams::<1, 0, 1>));
-    plain_loops!(failures, "conv1d_bias stride 2, padding 2 > K/2, odd W", Direct,
+    plain_loops!(failures, "conv1d_bias stride 2, padding 2 > K/2, odd W",
         Sizes::conv1d([3, 2, 13], [4, 3], [2, 2, 1], true),
         x: Rank3<3, 2, 13>, w: Rank3<4, 2, 3>, O = 4,
         |x, w, b| x.conv1d_bias(w, b, ConvParams::<2, 2, 1>));
-    plain_loops!(failures, "conv1d_bias stride 3, padding 1, dilation 2, 8 channels", Unroll,
+    plain_loops!(failures, "conv1d_bias stride 3, padding 1, dilation 2, 8 channels",
         Sizes::conv1d([2, 8, 11], [8, 4], [3, 1, 2], true),
         x: Rank3<2, 8, 11>, w: Rank3<8, 8, 4>, O = 8,
         |x, w, b| x.conv1d_bias(w, b, ConvParams::<3, 1, 2>));
-    plain_loops!(failures, "conv1d 16 -> 12 channels, padding 1, B=1", Unroll,
+    plain_loops!(failures, "conv1d 16 -> 12 channels, padding 1, B=1",
         Sizes::conv1d([1, 16, 10], [12, 3], [1, 1, 1], false),
         x: Rank3<1, 16, 10>, w: Rank3<12, 16, 3>, O = 12,
         |x, w, b| x.conv1d(w, ConvParams::<1, 1, 1>));
-    plain_loops!(failures, "conv1d dilation 2, padding 3, 2 channels", Direct,
+    plain_loops!(failures, "conv1d dilation 2, padding 3, 2 channels",
         Sizes::conv1d([2, 2, 5], [3, 2], [1, 3, 2], false),
         x: Rank3<2, 2, 5>, w: Rank3<3, 2, 2>, O = 3,
         |x, w, b| x.conv1d(w, ConvParams::<1, 3, 2>));
@@ -416,15 +392,15 @@ fn conv1d_matches_plain_loops() {
 #[test]
 fn conv1d_minitorch_matches_plain_loops() {
     let mut failures = Vec::new();
-    plain_loops!(failures, "conv1d_minitorch", Direct,
+    plain_loops!(failures, "conv1d_minitorch",
         Sizes::conv1d_minitorch([2, 3, 8], [2, 4]),
         x: Rank3<2, 3, 8>, w: Rank3<2, 3, 4>, O = 2,
         |x, w, b| x.conv1d_minitorch(w));
-    plain_loops!(failures, "conv1d_minitorch K=W, B=1", Direct,
+    plain_loops!(failures, "conv1d_minitorch K=W, B=1",
         Sizes::conv1d_minitorch([1, 2, 5], [3, 5]),
         x: Rank3<1, 2, 5>, w: Rank3<3, 2, 5>, O = 3,
         |x, w, b| x.conv1d_minitorch(w));
-    plain_loops!(failures, "conv1d_minitorch 8 channels", Unroll,
+    plain_loops!(failures, "conv1d_minitorch 8 channels",
         Sizes::conv1d_minitorch([2, 8, 9], [8, 5]),
         x: Rank3<2, 8, 9>, w: Rank3<8, 8, 5>, O = 8,
         |x, w, b| x.conv1d_minitorch(w));
@@ -434,27 +410,27 @@ fn conv1d_minitorch_matches_plain_loops() {
 #[test]
 fn conv2d_matches_plain_loops() {
     let mut failures = Vec::new();
-    plain_loops!(failures, "conv2d_bias odd sizes, stride 2, padding 1, KH != KW", Direct,
+    plain_loops!(failures, "conv2d_bias odd sizes, stride 2, padding 1, KH != KW",
         Sizes::conv2d([2, 3, 7, 5], [2, 3, 2], [2, 1, 1], true),
         x: Rank4<2, 3, 7, 5>, w: Rank4<2, 3, 3, 2>, O = 2,
         |x, w, b| x.conv2d_bias(w, b, ConvParams::<2, 1, 1>));
-    plain_loops!(failures, "conv2d stride 2, padding 3 > K/2, B=1", Direct,
+    plain_loops!(failures, "conv2d stride 2, padding 3 > K/2, B=1",
         Sizes::conv2d([1, 1, 4, 4], [2, 2, 3], [2, 3, 1], false),
         x: Rank4<1, 1, 4, 4>, w: Rank4<2, 1, 2, 3>, O = 2,
         |x, w, b| x.conv2d(w, ConvParams::<2, 3, 1>));
-    plain_loops!(failures, "conv2d_bias K = H x W", Direct,
+    plain_loops!(failures, "conv2d_bias K = H x W",
         Sizes::conv2d([3, 2, 5, 6], [3, 5, 6], [1, 0, 1], true),
         x: Rank4<3, 2, 5, 6>, w: Rank4<3, 2, 5, 6>, O = 3,
         |x, w, b| x.conv2d_bias(w, b, ConvParams::<1, 0, 1>));
-    plain_loops!(failures, "conv2d_bias dilation 2, padding 2, 4 -> 8 channels", Unroll,
+    plain_loops!(failures, "conv2d_bias dilation 2, padding 2, 4 -> 8 channels",
         Sizes::conv2d([1, 4, 9, 8], [8, 3, 3], [1, 2, 2], true),
         x: Rank4<1, 4, 9, 8>, w: Rank4<8, 4, 3, 3>, O = 8,
         |x, w, b| x.conv2d_bias(w, b, ConvParams::<1, 2, 2>));
-    plain_loops!(failures, "conv2d 1x1, 32 -> 8 channels", Unroll,
+    plain_loops!(failures, "conv2d 1x1, 32 -> 8 channels",
         Sizes::conv2d([2, 32, 3, 5], [8, 1, 1], [1, 0, 1], false),
         x: Rank4<2, 32, 3, 5>, w: Rank4<8, 32, 1, 1>, O = 8,
         |x, w, b| x.conv2d(w, ConvParams::<1, 0, 1>));
-    plain_loops!(failures, "conv2d stride 2, 4 -> 10 channels, odd sizes", Unroll,
+    plain_loops!(failures, "conv2d stride 2, 4 -> 10 channels, odd sizes",
         Sizes::conv2d([2, 4, 7, 9], [10, 3, 3], [2, 0, 1], false),
         x: Rank4<2, 4, 7, 9>, w: Rank4<10, 4, 3, 3>, O = 10,
         |x, w, b| x.conv2d(w, ConvParams::<2, 0, 1>));
@@ -464,11 +440,11 @@ fn conv2d_matches_plain_loops() {
 #[test]
 fn conv2d_minitorch_matches_plain_loops() {
     let mut failures = Vec::new();
-    plain_loops!(failures, "conv2d_minitorch", Direct,
+    plain_loops!(failures, "conv2d_minitorch",
         Sizes::conv2d_minitorch([2, 2, 6, 5], [3, 3, 2]),
         x: Rank4<2, 2, 6, 5>, w: Rank4<3, 2, 3, 2>, O = 3,
         |x, w, b| x.conv2d_minitorch(w));
-    plain_loops!(failures, "conv2d_minitorch 4 -> 9 channels", Unroll,
+    plain_loops!(failures, "conv2d_minitorch 4 -> 9 channels",
         Sizes::conv2d_minitorch([1, 4, 6, 7], [9, 3, 3]),
         x: Rank4<1, 4, 6, 7>, w: Rank4<9, 4, 3, 3>, O = 9,
         |x, w, b| x.conv2d_minitorch(w));

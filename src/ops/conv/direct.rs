@@ -35,10 +35,11 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
     }
     let x = Padded::input(g, input);
     let (taps, xw) = (g.kernel_h * g.kernel_w, x.cols);
-    output
-        .par_chunks_mut(g.out_plane())
-        .enumerate()
-        .for_each_init(Vec::new, |wide, (plane, output)| {
+    for_each_chunk(
+        output,
+        g.out_plane(),
+        g.worth_threads(),
+        |wide: &mut Vec<E>, (plane, output)| {
             let (b, o) = (plane / g.out_channels, plane % g.out_channels);
             if g.stride == 1 {
                 // wide[oy*XW + ox] = sum_{c, ky, kx} weight[o, c, ky, kx]
@@ -71,7 +72,8 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
                     }
                 }
             }
-        });
+        },
+    );
 }
 
 /// Adds the gradient with respect to the input into `grad_input`. One task per `(b, c)` input
@@ -109,10 +111,11 @@ pub fn grad_input<E: Element>(
     let (taps, gw) = (g.kernel_h * g.kernel_w, gy.cols);
     // gy's element (pad_top, pad_left) lines up with input (0, 0).
     let corner = g.pad_top * gw + g.pad_left;
-    grad_input
-        .par_chunks_mut(g.in_plane())
-        .enumerate()
-        .for_each_init(Vec::new, |wide, (plane, grad_input)| {
+    for_each_chunk(
+        grad_input,
+        g.in_plane(),
+        g.worth_threads(),
+        |wide: &mut Vec<E>, (plane, grad_input)| {
             let (b, c) = (plane / g.in_channels, plane % g.in_channels);
             // wide[iy*GW + ix] = sum_{o, ky, kx} flipped[o, c, ky, kx]
             //     * gy[b, o][(iy + pad_top + ky*dilation)*GW + ix + pad_left + kx*dilation]
@@ -129,7 +132,8 @@ pub fn grad_input<E: Element>(
                 let wide = &wide[iy * gw..][..g.in_w];
                 grad_input.iter_mut().zip(wide).for_each(|(d, &s)| *d += s);
             }
-        });
+        },
+    );
 }
 
 /// Adds the gradient with respect to the weight into `grad_weight`. One task per output
@@ -163,10 +167,11 @@ pub fn grad_weight<E: Element>(
         .then(|| Padded::new(grad_output, [g.out_h, g.out_w], [0, 0], 1, [g.out_h, xw]));
     let wide_len = (g.out_h - 1) * xw + g.out_w;
     let taps = g.kernel_h * g.kernel_w;
-    grad_weight
-        .par_chunks_mut(g.taps_per_output())
-        .enumerate()
-        .for_each(|(o, grad_weight)| {
+    for_each_chunk(
+        grad_weight,
+        g.taps_per_output(),
+        g.worth_threads(),
+        |_: &mut (), (o, grad_weight)| {
             for (i, grad_weight) in grad_weight.iter_mut().enumerate() {
                 let (c, ky, kx) = (i / taps, i % taps / g.kernel_w, i % g.kernel_w);
                 // One weight's gradient, kept as LANES partial sums in registers over the
@@ -194,7 +199,33 @@ pub fn grad_weight<E: Element>(
                 }
                 *grad_weight += sum.into_iter().sum::<E>();
             }
-        });
+        },
+    );
+}
+
+/// Elements below which writing out the padding runs in one thread.
+const PARALLEL_COPY: usize = 1 << 16;
+
+/// Runs `body` on each `(index, chunk)` of `data` cut into `chunk`-long pieces, each call with
+/// a scratch value of its task: one rayon task per chunk when `parallel`, else all in this
+/// thread. Handing work to the pool costs some 10-40 µs (measured), more than a small
+/// convolution takes, so small ones stay on the caller's thread.
+fn for_each_chunk<E: Send, S: Default>(
+    data: &mut [E],
+    chunk: usize,
+    parallel: bool,
+    body: impl Fn(&mut S, (usize, &mut [E])) + Send + Sync,
+) {
+    if parallel {
+        data.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each_init(S::default, |s, item| body(s, item));
+    } else {
+        let mut scratch = S::default();
+        data.chunks_mut(chunk)
+            .enumerate()
+            .for_each(|item| body(&mut scratch, item));
+    }
 }
 
 /// Adds one channel's contribution to a stride-1 correlation computed on a flattened plane:
@@ -349,9 +380,13 @@ impl<'a, E: Element> Padded<'a, E> {
         let planes = src.len().checked_div(h * w).unwrap_or(0);
         let mut data = vec![E::zero(); planes * rows * cols];
         if planes > 0 {
-            data.par_chunks_mut(rows * cols)
-                .zip(src.par_chunks(h * w))
-                .for_each(|(dst, src)| {
+            let parallel = data.len() >= PARALLEL_COPY && rayon::current_num_threads() > 1;
+            for_each_chunk(
+                &mut data,
+                rows * cols,
+                parallel,
+                |_: &mut (), (plane, dst)| {
+                    let src = &src[plane * h * w..][..h * w];
                     for (y, src) in src.chunks_exact(w).enumerate() {
                         let dst = &mut dst[(top + y * step) * cols + left..];
                         if step == 1 {
@@ -363,7 +398,8 @@ impl<'a, E: Element> Padded<'a, E> {
                                 .for_each(|(d, &s)| *d = s);
                         }
                     }
-                });
+                },
+            );
         }
         let data = Cow::Owned(data);
         Padded { data, rows, cols }

@@ -198,9 +198,9 @@ pub fn grad_weight<E: Element>(
     }
 }
 
-/// Split by batch entry when every thread gets at least one.
+/// Split by batch entry when every thread gets at least one and the work pays for the threads.
 fn split_by_batch(g: &ConvGeometry) -> bool {
-    g.batch >= rayon::current_num_threads()
+    g.batch >= rayon::current_num_threads() && g.worth_threads()
 }
 
 /// Batch entries per rayon task: one task per thread, so each allocates its scratch matrix
