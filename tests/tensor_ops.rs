@@ -641,7 +641,7 @@ fn bmm_hand_values() {
 }
 
 #[test]
-#[should_panic(expected = "dimensions differ: 2 vs 3")]
+#[should_panic(expected = "bmm: the two operands hold different numbers of matrices: 2 vs 3")]
 fn bmm_with_mismatched_runtime_batches_panics() {
     let a = Tensor::<f64, (usize, Dim<2>, Dim<2>)>::zeros_shaped((2, Dim, Dim));
     let b = Tensor::<f64, (usize, Dim<2>, Dim<2>)>::zeros_shaped((3, Dim, Dim));

@@ -119,7 +119,7 @@ where
 
 /// conv: the input's channels equal the weight's input channels.
 #[diagnostic::on_unimplemented(
-    message = "convolution: the input has {X} channels but the weight expects {WC}",
+    message = "convolution: input channels differ: the input has {X}, the weight expects {WC}",
     label = "channel counts differ",
     note = "the weight is [out_channels, in_channels, kernel...]; its second dim must equal the input's channel dim"
 )]

@@ -25,7 +25,7 @@ pub use conv::{
     KernelFitsWidth, StrideNonZero,
 };
 pub(crate) use relations::assert_same_dims;
-pub use relations::{InnerDims, ReshapeFits, SameDim};
+pub use relations::{BatchDims, InnerDims, ReshapeFits, SameDim};
 
 use std::fmt::Debug;
 

@@ -96,6 +96,17 @@ dim_relation!(
     note = "a matrix product multiplies [M, K] by [K, N]: both must have the same K",
 );
 
+dim_relation!(
+    /// bmm: both operands hold the same number of matrices.
+    BatchDims,
+    BatchDimsPair,
+    BatchesMatch,
+    panic = "bmm: the two operands hold different numbers of matrices",
+    message = "bmm: the left operand holds a batch of {N} matrices but the right one holds {M}",
+    label = "batch sizes differ",
+    note = "a batched product multiplies [B, M, K] by [B, K, N]: both must have the same B",
+);
+
 /// reshape: source and target hold the same number of elements. Implemented only for typenum's
 /// `B1`, the result of `IsEqual` on the two element counts when they agree.
 #[diagnostic::on_unimplemented(

@@ -149,24 +149,28 @@ impl<E: Element, S: Shape> Tensor<E, S> {
 
 macro_rules! binary_op {
     ($trait:ident, $method:ident, $name:literal, $f:expr, $da:expr, $db:expr) => {
+        #[diagnostic::do_not_recommend]
         impl<E: Element, S: Shape> std::ops::$trait<&Tensor<E, S>> for &Tensor<E, S> {
             type Output = Tensor<E, S>;
             fn $method(self, rhs: &Tensor<E, S>) -> Tensor<E, S> {
                 self.binary(rhs, $name, $f, $da, $db)
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<E: Element, S: Shape> std::ops::$trait<Tensor<E, S>> for Tensor<E, S> {
             type Output = Tensor<E, S>;
             fn $method(self, rhs: Tensor<E, S>) -> Tensor<E, S> {
                 (&self).$method(&rhs)
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<E: Element, S: Shape> std::ops::$trait<&Tensor<E, S>> for Tensor<E, S> {
             type Output = Tensor<E, S>;
             fn $method(self, rhs: &Tensor<E, S>) -> Tensor<E, S> {
                 (&self).$method(rhs)
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<E: Element, S: Shape> std::ops::$trait<Tensor<E, S>> for &Tensor<E, S> {
             type Output = Tensor<E, S>;
             fn $method(self, rhs: Tensor<E, S>) -> Tensor<E, S> {

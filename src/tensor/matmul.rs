@@ -14,7 +14,7 @@
 use super::element::{matmul_into, MatRef};
 use super::{Element, Tensor};
 use crate::autodiff::Tape;
-use crate::shape::{Dimension, InnerDims, SameDim};
+use crate::shape::{BatchDims, Dimension, InnerDims};
 
 impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
     /// The matrix product `(M, K) x (K, N) -> (M, N)`, like `torch.matmul` on 2-D tensors.
@@ -66,7 +66,7 @@ impl<E: Element, B: Dimension, M: Dimension, K: Dimension> Tensor<E, (B, M, K)> 
     ) -> Tensor<E, (B, M, N)>
     where
         K: InnerDims<K2>,
-        B: SameDim<B2>,
+        B: BatchDims<B2>,
     {
         let (batch, m, n) = (self.shape().0, self.shape().1, rhs.shape().2);
         let bs = batch.check(&rhs.shape().0);
