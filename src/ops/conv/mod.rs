@@ -53,9 +53,25 @@ use crate::tensor::{Element, Tensor};
 
 /// Convolution hyper-parameters as types, in PyTorch's order: `ConvParams::<STRIDE, PADDING,
 /// DILATION>`. Padding is the number of zeros on each side; stride and dilation apply to every
-/// spatial axis.
+/// spatial axis. Trailing ones may be left out (`ConvParams::<2>` is stride 2, no padding,
+/// dilation 1); `ConvParams::DEFAULT` is `<1, 0, 1>`.
+///
+/// ```
+/// use shapetorch::prelude::*;
+/// let x = Tensor3::<f32, 2, 3, 10>::zeros();
+/// let w = Tensor3::<f32, 4, 3, 3>::zeros();
+/// let _: Tensor3<f32, 2, 4, 8> = x.conv1d(&w, ConvParams::DEFAULT);
+/// let _: Tensor3<f32, 2, 4, 4> = x.conv1d(&w, ConvParams::<2>); // (10 - 3)/2 + 1
+/// let _: Tensor3<f32, 2, 4, 5> = x.conv1d(&w, ConvParams::<2, 1>); // (10 + 2 - 3)/2 + 1
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConvParams<const STRIDE: usize = 1, const PADDING: usize = 0, const DILATION: usize = 1>;
+
+impl ConvParams {
+    /// PyTorch's defaults: stride 1, no padding, dilation 1. (`ConvParams::default()` cannot
+    /// pick them: Rust does not infer const generics from their defaults.)
+    pub const DEFAULT: ConvParams<1, 0, 1> = ConvParams;
+}
 
 /// Which kernel computes a convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
