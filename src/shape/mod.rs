@@ -25,7 +25,7 @@ pub use conv::{
     KernelFitsWidth, StrideNonZero,
 };
 pub(crate) use relations::assert_same_dims;
-pub use relations::{BatchDims, InnerDims, ReshapeFits, SameDim};
+pub use relations::{BatchDims, InnerDims, ReshapeFits};
 
 use std::fmt::Debug;
 

@@ -76,16 +76,6 @@ macro_rules! dim_relation {
 }
 
 dim_relation!(
-    /// Two dims that must be equal (generic relation for ops without a message of their own).
-    SameDim,
-    SameDimPair,
-    DimsEqual,
-    panic = "dimensions differ",
-    message = "dimensions differ: {N} vs {M}",
-    label = "these dimensions must be equal",
-);
-
-dim_relation!(
     /// matmul and bmm: the left matrix's columns equal the right matrix's rows.
     InnerDims,
     InnerDimsPair,
