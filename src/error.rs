@@ -25,6 +25,13 @@ pub enum Error {
         /// The sizes given.
         found: Vec<usize>,
     },
+    /// Sizes whose product overflows `usize`: no tensor of that shape can exist.
+    TooLarge {
+        /// The operation that got the sizes.
+        op: &'static str,
+        /// The sizes given.
+        dims: Vec<usize>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -46,6 +53,11 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{op}: sizes {found:?} do not fit the shape {expected}")
             }
+            Error::TooLarge { op, dims } => write!(
+                f,
+                "{op}: shape {dims:?} has more elements than a usize can count \
+                 (the product of its sizes overflows)"
+            ),
         }
     }
 }

@@ -82,8 +82,23 @@ pub trait Shape: Copy + Debug + PartialEq + Send + Sync + 'static {
     /// A shape with these sizes, or `None` if a static dim disagrees or the rank differs.
     fn from_dims(dims: &[usize]) -> Option<Self>;
     /// The number of elements: the product of the dims.
+    ///
+    /// Panics, naming the sizes, when the product does not fit a `usize` (no tensor of that
+    /// shape can exist); [`try_numel`](Self::try_numel) returns `None` instead.
     fn numel(&self) -> usize {
-        self.dims().as_ref().iter().product()
+        self.try_numel().unwrap_or_else(|| {
+            panic!(
+                "shape {} has more elements than a usize can count",
+                fmt_dims(self.dims().as_ref())
+            )
+        })
+    }
+    /// The number of elements, or `None` when the product of the dims overflows `usize`.
+    fn try_numel(&self) -> Option<usize> {
+        self.dims()
+            .as_ref()
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
     }
     /// Row-major strides: `strides[i]` is how far apart consecutive indices of dim `i` lie.
     fn strides(&self) -> Self::Dims {
@@ -91,7 +106,8 @@ pub trait Shape: Copy + Debug + PartialEq + Send + Sync + 'static {
         let mut step = 1;
         for (s, d) in strides.as_mut().iter_mut().zip(self.dims().as_ref()).rev() {
             *s = step;
-            step *= d;
+            // saturating: only the product past the outermost dim can exceed a tensor's numel
+            step = step.saturating_mul(*d);
         }
         strides
     }

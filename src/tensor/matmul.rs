@@ -11,10 +11,10 @@
 //! `Tensor2<f32, 2, 3>` times `Tensor2<f32, 4, 1>` does not compile: "matmul: the left matrix
 //! has 3 columns but the right matrix has 4 rows" (`ui-tests/fail/matmul_inner_dim.rs`).
 
-use super::element::{matmul_into, MatRef};
+use super::gemm::{matmul_into, MatRef};
 use super::{Element, Tensor};
 use crate::autodiff::Tape;
-use crate::shape::{BatchDims, Dimension, InnerDims};
+use crate::shape::{BatchDims, Dimension, InnerDims, Shape};
 
 impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
     /// The matrix product `(M, K) x (K, N) -> (M, N)`, like `torch.matmul` on 2-D tensors.
@@ -25,7 +25,8 @@ impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
         let (m, n) = (self.shape().0, rhs.shape().1);
         let k = self.shape().1.check(&rhs.shape().0);
         let (mm, nn) = (m.size(), n.size());
-        let mut out = vec![E::zero(); mm * nn];
+        // numel() refuses an output whose size overflows (possible when K = 0)
+        let mut out = vec![E::zero(); (m, n).numel()];
         let (a, b) = (self.data_arc(), rhs.data_arc());
         // (M, K) x (K, N) -> (M, N)
         matmul_into(
@@ -73,8 +74,9 @@ impl<E: Element, B: Dimension, M: Dimension, K: Dimension> Tensor<E, (B, M, K)> 
         let k = self.shape().2.check(&rhs.shape().1);
         let (mm, nn) = (m.size(), n.size());
         let (a, b) = (self.data_arc(), rhs.data_arc());
-        let mut out = vec![E::zero(); bs * mm * nn];
-        for (i, c) in out.chunks_mut(mm * nn).enumerate() {
+        let mut out = vec![E::zero(); (batch, m, n).numel()];
+        // (an empty matrix has no chunks to compute: chunks_mut(0) would panic)
+        for (i, c) in out.chunks_mut((mm * nn).max(1)).enumerate() {
             let (ai, bi) = (&a[i * mm * k..][..mm * k], &b[i * k * nn..][..k * nn]);
             // (M, K) x (K, N) -> (M, N), one batch entry
             matmul_into(

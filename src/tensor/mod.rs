@@ -13,12 +13,14 @@
 mod display;
 mod element;
 mod elementwise;
+mod gemm;
 mod matmul;
 mod random;
 mod reduce;
 mod views;
 
-pub use element::{matmul_into, Element, MatRef};
+pub use element::Element;
+pub(crate) use gemm::{matmul_into, MatRef};
 pub use random::Rng;
 
 use std::sync::Arc;
@@ -76,7 +78,13 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// A tensor from its shape and row-major data of matching length (checked by callers).
     pub(crate) fn from_parts(shape: S, data: impl Into<Arc<Vec<E>>>) -> Self {
         let data = data.into();
-        debug_assert_eq!(shape.numel(), data.len());
+        // Every kernel trusts `data.len() == shape.numel()`; keep it true in release builds too.
+        assert_eq!(
+            shape.numel(),
+            data.len(),
+            "tensor data does not fill shape {}",
+            fmt_dims(shape.dims().as_ref())
+        );
         Tensor {
             shape,
             data,
@@ -206,11 +214,15 @@ impl<E: Element, S: Shape> Tensor<E, S> {
 
     /// `data` in `shape`, or an error naming `op`, the shape and both lengths.
     fn from_data(shape: S, data: Vec<E>, op: &'static str) -> Result<Self> {
-        if data.len() != shape.numel() {
+        let dims = shape.dims().as_ref().to_vec();
+        let Some(expected) = shape.try_numel() else {
+            return Err(Error::TooLarge { op, dims });
+        };
+        if data.len() != expected {
             return Err(Error::Length {
                 op,
-                shape: shape.dims().as_ref().to_vec(),
-                expected: shape.numel(),
+                shape: dims,
+                expected,
                 found: data.len(),
             });
         }

@@ -65,17 +65,31 @@ impl ConvGeometry {
 
     /// Elements in the input `[B, C, H, W]`.
     pub fn input_len(&self) -> usize {
-        self.batch * self.in_channels * self.in_h * self.in_w
+        checked_len(
+            "input",
+            &[self.batch, self.in_channels, self.in_h, self.in_w],
+        )
     }
 
     /// Elements in the weight `[O, C, KH, KW]`.
     pub fn weight_len(&self) -> usize {
-        self.out_channels * self.in_channels * self.kernel_h * self.kernel_w
+        checked_len(
+            "weight",
+            &[
+                self.out_channels,
+                self.in_channels,
+                self.kernel_h,
+                self.kernel_w,
+            ],
+        )
     }
 
     /// Elements in the output `[B, O, OH, OW]`.
     pub fn output_len(&self) -> usize {
-        self.batch * self.out_channels * self.out_h * self.out_w
+        checked_len(
+            "output",
+            &[self.batch, self.out_channels, self.out_h, self.out_w],
+        )
     }
 
     /// Whether this convolution has enough work to pay for rayon's threads: handing work to
@@ -86,8 +100,11 @@ impl ConvGeometry {
     }
 
     /// Multiply-adds of one forward pass (`B·O·OH·OW·C·KH·KW`); FLOPs are twice this.
+    /// Saturates at `usize::MAX` (it only picks an algorithm).
     pub fn macs(&self) -> usize {
-        self.output_len() * self.in_channels * self.kernel_h * self.kernel_w
+        [self.in_channels, self.kernel_h, self.kernel_w]
+            .iter()
+            .fold(self.output_len(), |n, &d| n.saturating_mul(d))
     }
 
     /// Elements in one input plane (`H·W`).
@@ -184,6 +201,14 @@ impl ConvGeometry {
             );
         }
     }
+}
+
+/// The product of `dims`, or a panic naming the tensor when it overflows `usize` (a geometry
+/// no tensor can have; the typed API never builds one).
+fn checked_len(what: &str, dims: &[usize]) -> usize {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .unwrap_or_else(|| panic!("convolution: the {what} sizes {dims:?} overflow usize"))
 }
 
 /// One kernel tap along one axis (a kernel row or column): the output positions whose read
