@@ -25,6 +25,17 @@ pub enum Error {
         /// The sizes given.
         found: Vec<usize>,
     },
+    /// An index (a class label, a token id) outside `0..bound`.
+    IndexOutOfRange {
+        /// The operation that got the index.
+        op: &'static str,
+        /// Where the index sits in its tensor (a multi-index).
+        position: Vec<usize>,
+        /// The index (negative ones come from signed integer inputs).
+        value: i128,
+        /// The exclusive upper bound (the number of classes, the vocabulary size).
+        bound: usize,
+    },
     /// Sizes whose product overflows `usize`: no tensor of that shape can exist.
     TooLarge {
         /// The operation that got the sizes.
@@ -53,6 +64,16 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{op}: sizes {found:?} do not fit the shape {expected}")
             }
+            Error::IndexOutOfRange {
+                op,
+                position,
+                value,
+                bound,
+            } => write!(
+                f,
+                "{op}: index {value} at {position:?} is out of range: the values must lie in \
+                 0..{bound}"
+            ),
             Error::TooLarge { op, dims } => write!(
                 f,
                 "{op}: shape {dims:?} has more elements than a usize can count \

@@ -9,8 +9,9 @@
 //!   arithmetic through typenum.
 //! - [`tensor`]: the [`Tensor`] type, constructors, elementwise ops, reductions, `matmul`,
 //!   `reshape`, `permute`, `broadcast`.
-//! - [`autodiff`]: reverse mode: [`Tape`], `backward()`, typed [`Gradients`], and
-//!   [`gradcheck`](autodiff::gradcheck).
+//! - [`autodiff`]: reverse mode: [`Tape`] (and its rules for training loops), `backward()`,
+//!   typed [`Gradients`]; [`gradcheck`](gradcheck::gradcheck) checks any op's gradient.
+//! - [`memory`]: the buffer pool that lets a training step reuse the previous step's memory.
 //! - [`ops`]: the lecture's unroll view and convolution.
 //!
 //! ```
@@ -26,7 +27,10 @@
 #![warn(missing_docs)]
 
 pub mod autodiff;
+pub mod element;
 pub mod error;
+pub mod gradcheck;
+pub mod memory;
 pub mod ops;
 pub mod shape;
 pub mod tensor;
@@ -37,14 +41,15 @@ pub use tensor::Tensor;
 
 /// Everything a model file needs: `use shapetorch::prelude::*;`.
 pub mod prelude {
-    pub use crate::autodiff::{gradcheck, Gradients, Tape};
+    pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
+    pub use crate::gradcheck::gradcheck;
     pub use crate::ops::conv::ConvParams;
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };
     pub use crate::tensor::{
-        Element, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
+        Element, IndexTensor, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
     };
 }
 

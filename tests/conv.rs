@@ -5,7 +5,7 @@
 //! The golden values from PyTorch are in `tests/golden.rs`; the kernels against each other (no
 //! typed API) in `src/ops/conv/kernel_tests.rs`.
 
-use shapetorch::autodiff::{gradcheck, GradcheckError};
+use shapetorch::gradcheck::{gradcheck, GradcheckError};
 use shapetorch::ops::conv::ConvAlgorithm;
 use shapetorch::prelude::*;
 

@@ -1,9 +1,9 @@
 //! Gradient checks for every tensor op: `backward()` against central differences in f64
-//! (`shapetorch::autodiff::gradcheck`). Binary ops are checked in each operand, the other held
+//! (`shapetorch::gradcheck`). Binary ops are checked in each operand, the other held
 //! as a captured constant. Inputs stay away from kinks (`relu` at 0, ties in `max`, `log` and
 //! negative powers near 0).
 
-use shapetorch::autodiff::GradcheckError;
+use shapetorch::gradcheck::GradcheckError;
 use shapetorch::prelude::*;
 
 /// Runs `gradcheck`, panicking with its message (op, index, expected, got) on failure.

@@ -1,5 +1,7 @@
-//! Reverse-mode autodiff: the tape that records one backward closure per op, and the gradients
-//! that `backward()` returns, each with its tensor's type.
+//! Reverse-mode autodiff's core: tensor ids, the tape that records one backward closure per op,
+//! and the gradient store that the backward walk fills. It works on ids and slices only; the
+//! typed layer on top (`x.trace(&tape)`, `loss.backward()`, `grads.get(&w)`, custom ops) is in
+//! [`crate::tensor`].
 //!
 //! Ownership in one paragraph: a [`Tape`] is a shared log. `w.trace(&tape)` marks `w` as a
 //! tensor that wants a gradient; every op with a traced input appends its backward closure to
@@ -7,6 +9,24 @@
 //! the newest op to the oldest, and returns [`Gradients`], looked up by tensor
 //! (`grads.get(&w)`). Tensors that were never traced (data, constants) get no gradient, and ops
 //! on them only cost their forward pass.
+//!
+//! ## Tape rules
+//!
+//! - **Parameters live across steps.** A tensor traced with `trace` (a *leaf*) keeps its id
+//!   and its tape for as long as it lives: trace the parameters once, update them in place
+//!   (`w.data_mut()`, copy-on-write), and the same tape serves every step.
+//! - **A tape is reusable.** `backward()` consumes the ops recorded so far and starts a new
+//!   *generation*; the next step records on the same tape.
+//! - **One backward per generation.** Two losses computed in one step share the ops they were
+//!   built from: call `backward()` once on their sum (`(a + b).backward()`). A loss (or any
+//!   tensor) computed before a `backward()` on its tape cannot be used after it: its ops are
+//!   gone, and the op or the second `backward()` panics saying so (PyTorch raises "Trying to
+//!   backward through the graph a second time" for the same mistake).
+//! - **Evaluation without backward.** A forward pass with traced parameters and no backward
+//!   works, but records its ops until the next `backward()` or [`Tape::clear`]. Wrap it in
+//!   [`Tape::no_grad`] to record nothing (like `torch.no_grad()`): its results are untraced.
+//! - **One tape per computation.** An op whose inputs are traced on two different tapes panics:
+//!   trace everything one loss depends on on one tape, or `detach()` what should be a constant.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -17,39 +37,45 @@
 //! assert_eq!(grads.get(&x).unwrap().to_vec(), vec![2.0, 4.0, 6.0]);
 //! ```
 
-mod gradcheck;
-
-pub use gradcheck::{gradcheck, GradcheckError};
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::shape::Shape;
-use crate::tensor::{Element, Tensor};
+use crate::element::Element;
+use crate::memory::Buffer;
 
-/// Identifies a tensor value; clones and traced copies share it.
+/// Identifies a tensor value; clones and traced copies share it, and an in-place update keeps
+/// it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(u64);
 
 impl TensorId {
     /// A fresh id, larger than every id made before it.
-    pub(crate) fn fresh() -> Self {
+    pub fn fresh() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         TensorId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 }
 
 /// One op's backward pass: given the gradient of its output, add to its inputs' gradients.
-pub(crate) type BackwardFn<E> = Box<dyn FnOnce(&[E], &mut Gradients<E>) + Send>;
+pub type BackwardFn<E> = Box<dyn FnOnce(&[E], &mut Gradients<E>) + Send>;
 
 struct Entry<E: Element> {
     output: TensorId,
     backward: BackwardFn<E>,
 }
 
+struct TapeState<E: Element> {
+    /// Ops recorded since the last backward, oldest first.
+    entries: Vec<Entry<E>>,
+    /// How many times the log was consumed (by `backward` or `clear`).
+    generation: u64,
+    /// Live [`NoGrad`] guards: while above 0, nothing is recorded.
+    paused: usize,
+}
+
 /// The log of backward closures shared by every tensor computed from traced tensors.
-pub struct Tape<E: Element>(Arc<Mutex<Vec<Entry<E>>>>);
+pub struct Tape<E: Element>(Arc<Mutex<TapeState<E>>>);
 
 impl<E: Element> Clone for Tape<E> {
     fn clone(&self) -> Self {
@@ -65,19 +91,36 @@ impl<E: Element> Default for Tape<E> {
 
 impl<E: Element> std::fmt::Debug for Tape<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tape({} ops)", self.len())
+        let state = self.lock();
+        write!(
+            f,
+            "Tape({} ops, generation {})",
+            state.entries.len(),
+            state.generation
+        )
+    }
+}
+
+impl<E: Element> PartialEq for Tape<E> {
+    /// Two handles of one tape.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
 impl<E: Element> Tape<E> {
     /// An empty tape.
     pub fn new() -> Self {
-        Tape(Arc::new(Mutex::new(Vec::new())))
+        Tape(Arc::new(Mutex::new(TapeState {
+            entries: Vec::new(),
+            generation: 0,
+            paused: 0,
+        })))
     }
 
     /// The number of ops recorded and not yet replayed.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().entries.len()
     }
 
     /// Whether no op is recorded.
@@ -85,42 +128,174 @@ impl<E: Element> Tape<E> {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry<E>>> {
+    /// How many times the recorded ops were consumed (by `backward()` or [`clear`](Self::clear)).
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Drops every recorded op (and what its closure kept alive) without computing gradients,
+    /// as a `backward()` would; tensors computed before it can no longer be used in ops.
+    pub fn clear(&self) {
+        let dropped = {
+            let mut state = self.lock();
+            state.generation += 1;
+            std::mem::take(&mut state.entries)
+        };
+        drop(dropped); // outside the lock: closures drop tensors' buffers
+    }
+
+    /// Stops recording until the guard is dropped, like `with torch.no_grad():`. Ops on
+    /// tensors traced on this tape compute their values only; their results are untraced.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let tape = Tape::new();
+    /// let w = Tensor1::<f32, 3>::ones().trace(&tape);
+    /// {
+    ///     let _no_grad = tape.no_grad();
+    ///     let y = w.exp();
+    ///     assert!(!y.is_traced());
+    /// }
+    /// assert!(tape.is_empty());
+    /// assert!(w.exp().is_traced());
+    /// ```
+    pub fn no_grad(&self) -> NoGrad<E> {
+        self.lock().paused += 1;
+        NoGrad(self.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TapeState<E>> {
         // A panic inside a backward closure poisons the lock; the log itself stays valid.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn push(&self, output: TensorId, backward: BackwardFn<E>) {
-        self.lock().push(Entry { output, backward });
-    }
-
-    /// The tape of an op's output: the inputs' common tape, or none if no input is traced.
-    ///
-    /// Panics when inputs carry two different tapes: trace every tensor of one computation on
-    /// the same tape.
-    pub(crate) fn join(tapes: &[&Option<Tape<E>>]) -> Option<Tape<E>> {
-        let mut joined: Option<&Tape<E>> = None;
-        for tape in tapes.iter().filter_map(|t| t.as_ref()) {
-            match joined {
-                None => joined = Some(tape),
-                Some(j) => assert!(
-                    Arc::ptr_eq(&j.0, &tape.0),
-                    "autodiff: an op got tensors traced on two different tapes; \
-                     trace every tensor of one computation on the same tape"
-                ),
-            }
+    /// Records `backward` for the op that made `output`; returns the output's trace, or `None`
+    /// (and records nothing) while a [`NoGrad`] guard lives.
+    fn record(&self, output: TensorId, backward: BackwardFn<E>) -> Option<Trace<E>> {
+        let mut state = self.lock();
+        if state.paused > 0 {
+            return None;
         }
-        joined.cloned()
+        state.entries.push(Entry { output, backward });
+        Some(Trace {
+            tape: self.clone(),
+            made_in: Some(state.generation),
+        })
     }
 }
 
-/// Gradients from one `backward()`, keyed by tensor.
+/// While it lives, its tape records nothing ([`Tape::no_grad`]).
+#[must_use = "recording resumes as soon as the guard is dropped"]
+pub struct NoGrad<E: Element>(Tape<E>);
+
+impl<E: Element> Drop for NoGrad<E> {
+    fn drop(&mut self) {
+        self.0.lock().paused -= 1;
+    }
+}
+
+/// A tensor's link to its tape: which tape, and for a tensor made by an op, the generation it
+/// was made in (a leaf, traced with `trace`, is valid in every generation).
+#[derive(Clone)]
+pub struct Trace<E: Element> {
+    tape: Tape<E>,
+    made_in: Option<u64>,
+}
+
+impl<E: Element> Trace<E> {
+    /// The trace of a leaf: a tensor that wants its gradient (a parameter or a traced input).
+    pub(crate) fn leaf(tape: &Tape<E>) -> Self {
+        Trace {
+            tape: tape.clone(),
+            made_in: None,
+        }
+    }
+
+    /// The tape.
+    pub(crate) fn tape(&self) -> &Tape<E> {
+        &self.tape
+    }
+
+    /// Records an op with these input traces and returns its output's trace: `None` when no
+    /// input is traced (the op costs its forward pass only) or the tape is paused.
+    ///
+    /// Panics, naming `op`, when the inputs carry two different tapes, or when one was made
+    /// before its tape's last `backward()` (its ops are gone, so no gradient could reach it).
+    pub(crate) fn record(
+        op: &str,
+        inputs: &[Option<&Trace<E>>],
+        output: TensorId,
+        backward: BackwardFn<E>,
+    ) -> Option<Trace<E>> {
+        let mut tape: Option<&Tape<E>> = None;
+        for trace in inputs.iter().flatten() {
+            match tape {
+                None => tape = Some(&trace.tape),
+                Some(t) => assert!(
+                    *t == trace.tape,
+                    "autodiff: {op} got tensors traced on two different tapes; \
+                     trace every tensor of one computation on the same tape \
+                     (or detach() the one that should be a constant)"
+                ),
+            }
+        }
+        let tape = tape?;
+        let generation = tape.generation();
+        for trace in inputs.iter().flatten() {
+            if let Some(made_in) = trace.made_in {
+                assert!(
+                    made_in == generation,
+                    "autodiff: {op} got a tensor computed before the last backward() on its \
+                     tape, which consumed the ops that made it; recompute it after backward(), \
+                     or detach() it to use its values as a constant"
+                );
+            }
+        }
+        tape.record(output, backward)
+    }
+
+    /// Walks the ops recorded in this generation from the newest to the oldest, starting from
+    /// `loss` (gradient 1), and returns the gradients of every traced tensor the loss depends
+    /// on. Consumes the recorded ops and starts the next generation; the log keeps its capacity.
+    pub(crate) fn backward(&self, loss: TensorId) -> Gradients<E> {
+        let mut entries = {
+            let mut state = self.tape.lock();
+            if let Some(made_in) = self.made_in {
+                assert!(
+                    made_in == state.generation,
+                    "backward: this loss was computed before an earlier backward() on the same \
+                     tape consumed its ops; to combine two losses, call backward() once on their \
+                     sum ((a + b).backward()), or recompute the loss"
+                );
+            }
+            state.generation += 1;
+            std::mem::take(&mut state.entries)
+        };
+        let mut grads = Gradients::seeded(loss);
+        // Ids grow with creation, so sorting restores creation order (a no-op for one thread).
+        entries.sort_by_key(|e| e.output);
+        for entry in entries.drain(..).rev() {
+            // Every consumer of `entry.output` was recorded later, so its gradient is final.
+            if let Some(grad_out) = grads.grads.remove(&entry.output) {
+                (entry.backward)(&grad_out, &mut grads);
+            }
+        }
+        let mut state = self.tape.lock();
+        if state.entries.is_empty() {
+            state.entries = entries; // empty, with the capacity the next step needs
+        }
+        grads
+    }
+}
+
+/// Gradients from one `backward()`, keyed by tensor id.
 ///
 /// Holds the gradient of every traced tensor that the loss depends on and that no op produced
 /// (parameters and traced inputs). Gradients of intermediate results are freed as soon as the
-/// walk has passed them.
+/// walk has passed them. Typed access (`grads.get(&w)`, `grads.take(&w)`) is in
+/// [`crate::tensor`].
 pub struct Gradients<E: Element> {
-    grads: HashMap<TensorId, Vec<E>>,
+    grads: HashMap<TensorId, Buffer<E>>,
 }
 
 impl<E: Element> std::fmt::Debug for Gradients<E> {
@@ -130,51 +305,52 @@ impl<E: Element> std::fmt::Debug for Gradients<E> {
 }
 
 impl<E: Element> Gradients<E> {
-    /// The gradient of `tensor`, with its type, or `None` if the loss did not depend on it
-    /// (or it was not traced).
-    pub fn get<S: Shape>(&self, tensor: &Tensor<E, S>) -> Option<Tensor<E, S>> {
-        let grad = self.grads.get(&tensor.id())?;
-        Some(Tensor::from_parts(*tensor.shape(), grad.clone()))
+    /// The gradients of a `backward()` from `loss`: d loss / d loss = 1.
+    pub(crate) fn seeded(loss: TensorId) -> Self {
+        let mut grads = HashMap::new();
+        grads.insert(loss, Buffer::from(vec![E::one()]));
+        Gradients { grads }
     }
 
     /// The raw gradient of a tensor id, row-major.
     pub fn get_raw(&self, id: TensorId) -> Option<&[E]> {
-        self.grads.get(&id).map(|g| g.as_slice())
+        self.grads.get(&id).map(|g| &g[..])
     }
 
-    /// The gradient buffer of `id` (zeros when new), for a backward kernel to add into.
-    pub(crate) fn slot(&mut self, id: TensorId, len: usize) -> &mut [E] {
-        let buf = self.grads.entry(id).or_insert_with(|| vec![E::zero(); len]);
-        debug_assert_eq!(buf.len(), len);
+    /// Removes and returns the raw gradient of a tensor id (no copy).
+    pub fn take_raw(&mut self, id: TensorId) -> Option<Buffer<E>> {
+        self.grads.remove(&id)
+    }
+
+    /// The number of tensors with a gradient.
+    pub fn len(&self) -> usize {
+        self.grads.len()
+    }
+
+    /// Whether no tensor has a gradient.
+    pub fn is_empty(&self) -> bool {
+        self.grads.is_empty()
+    }
+
+    /// The gradient buffer of `id` for a backward closure to add into: zeros of length `len`
+    /// the first time, the sum so far after that.
+    ///
+    /// Panics when an earlier call gave `id` another length (a bug in a backward closure).
+    pub fn accumulator(&mut self, id: TensorId, len: usize) -> &mut [E] {
+        let buf = self.grads.entry(id).or_insert_with(|| Buffer::zeroed(len));
+        assert_eq!(
+            buf.len(),
+            len,
+            "autodiff: a backward pass added a gradient of {len} elements to a tensor of {}",
+            buf.len()
+        );
         buf
     }
 
     /// Adds `delta` into the gradient of `id`.
-    pub(crate) fn add(&mut self, id: TensorId, delta: &[E]) {
-        for (g, d) in self.slot(id, delta.len()).iter_mut().zip(delta) {
+    pub fn add(&mut self, id: TensorId, delta: &[E]) {
+        for (g, d) in self.accumulator(id, delta.len()).iter_mut().zip(delta) {
             *g += *d;
         }
-    }
-}
-
-impl<E: Element> Tensor<E, ()> {
-    /// Replays the tape from this scalar back to the traced tensors; returns their gradients
-    /// (d self / d tensor). Consumes the tape's log: a second `backward` finds it empty.
-    pub fn backward(self) -> Gradients<E> {
-        let mut grads = Gradients {
-            grads: HashMap::new(),
-        };
-        grads.grads.insert(self.id(), vec![E::one()]);
-        if let Some(tape) = self.tape() {
-            let mut entries = std::mem::take(&mut *tape.lock());
-            entries.sort_by_key(|e| e.output);
-            for entry in entries.into_iter().rev() {
-                // Every consumer of `entry.output` was recorded later, so its gradient is final.
-                if let Some(grad_out) = grads.grads.remove(&entry.output) {
-                    (entry.backward)(&grad_out, &mut grads);
-                }
-            }
-        }
-        grads
     }
 }

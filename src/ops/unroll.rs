@@ -20,35 +20,23 @@
 use crate::shape::{Dim, Dimension, MulDims};
 use crate::tensor::{Element, Tensor};
 
-/// Unrolls `channels` sequences of length `t` (row-major `[channels, t]`) with a kernel of
-/// width `k`: `out[t, c*k + j] = input[c, t + j]`, zero past the end. Also returns, for every
-/// output element, the input offset it copies (`None` for padding), which the backward pass
-/// uses to scatter gradients back.
-fn unroll_kernel<E: Element>(
-    input: &[E],
-    channels: usize,
-    t: usize,
-    k: usize,
-) -> (Vec<E>, Vec<Option<usize>>) {
+/// Visits every element of the unrolled `[t, channels*k]` matrix that copies an input element:
+/// `visit(out, input)` with `out = pos*channels*k + c*k + j` and `input = c*t + pos + j`, for
+/// `pos + j < t` (the others are the zeros past the end). The forward pass copies along these
+/// pairs and the backward pass adds along them, so no table of them is kept.
+fn for_each_tap(channels: usize, t: usize, k: usize, mut visit: impl FnMut(usize, usize)) {
     let width = channels * k;
-    let mut source = vec![None; t * width];
     for pos in 0..t {
         for c in 0..channels {
-            for j in 0..k {
-                if pos + j < t {
-                    source[pos * width + c * k + j] = Some(c * t + pos + j);
-                }
+            for j in 0..k.min(t - pos) {
+                visit(pos * width + c * k + j, c * t + pos + j);
             }
         }
     }
-    let out = source
-        .iter()
-        .map(|s| s.map_or(E::zero(), |i| input[i]))
-        .collect();
-    (out, source)
 }
 
-/// Records an unroll of `x` into shape `S` on `x`'s tape.
+/// Records an unroll of `x` (row-major `[channels, t]`) with a kernel of width `k` into shape
+/// `S`: `out[pos, c*k + j] = x[c, pos + j]`, zero past the end.
 fn unroll_op<E: Element, Sx: crate::shape::Shape, S: crate::shape::Shape>(
     x: &Tensor<E, Sx>,
     dst: S,
@@ -56,15 +44,13 @@ fn unroll_op<E: Element, Sx: crate::shape::Shape, S: crate::shape::Shape>(
     t: usize,
     k: usize,
 ) -> Tensor<E, S> {
-    let (out, source) = unroll_kernel(x.as_slice(), channels, t, k);
+    let input = x.as_slice();
+    let mut out = vec![E::zero(); dst.numel()];
+    for_each_tap(channels, t, k, |o, i| out[o] = input[i]);
     let (x_id, len) = (x.id(), x.numel());
-    Tensor::from_op(dst, out, x.tape().cloned(), move |grad_out, grads| {
-        let grad_x = grads.slot(x_id, len);
-        for (src, &g) in source.iter().zip(grad_out) {
-            if let Some(i) = src {
-                grad_x[*i] += g;
-            }
-        }
+    Tensor::from_op("unroll", dst, out, &[x], move |grad_out, grads| {
+        let grad_x = grads.accumulator(x_id, len);
+        for_each_tap(channels, t, k, |o, i| grad_x[i] += grad_out[o]);
     })
 }
 

@@ -14,146 +14,210 @@
 
 use std::sync::Arc;
 
-use super::{Element, Tensor};
-use crate::autodiff::Tape;
+use super::{Element, IntoStorage, Tensor};
+use crate::memory::Buffer;
 use crate::shape::{assert_same_dims, Shape};
 
+/// What a unary op's backward pass keeps, and so how it computes `dy/dx`.
+enum Derivative<E> {
+    /// `dy/dx = c` everywhere: keeps nothing (`neg`, the scalar ops).
+    Constant(E),
+    /// `dy/dx = d(x)`: keeps the input (`log`, `powi`).
+    OfInput(fn(E, i32) -> E, i32),
+    /// `dy/dx = d(y)`: keeps the output (`exp`, `sigmoid`, `tanh`, `relu`), which the next op
+    /// usually holds anyway.
+    OfOutput(fn(E) -> E),
+}
+
 impl<E: Element, S: Shape> Tensor<E, S> {
-    /// Applies `f` elementwise. The backward pass multiplies the upstream gradient by
-    /// `df(x, y)`, the derivative at input `x` with output `y = f(x)`.
-    fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + Send + 'static) -> Self {
-        let y: Arc<Vec<E>> = Arc::new(self.as_slice().iter().map(|&x| f(x)).collect());
-        let (x, x_id, y_keep) = (self.data_arc(), self.id(), Arc::clone(&y));
-        Tensor::from_op(
-            *self.shape(),
-            y,
-            self.tape().cloned(),
-            move |grad_y, grads| {
-                let grad_x = grads.slot(x_id, x.len());
-                for i in 0..x.len() {
-                    grad_x[i] += grad_y[i] * df(x[i], y_keep[i]);
-                }
-            },
-        )
+    /// Applies `f` elementwise and records the backward pass `grad_x += grad_y * dy/dx`,
+    /// keeping only what `derivative` needs.
+    fn unary(&self, op: &str, f: impl Fn(E) -> E, derivative: Derivative<E>) -> Self {
+        let mut y = Buffer::for_overwrite(self.numel());
+        for (y, &x) in y.iter_mut().zip(self.as_slice()) {
+            *y = f(x);
+        }
+        let y = y.into_storage();
+        let (x_id, len) = (self.id(), self.numel());
+        // Each closure captures only what its derivative reads.
+        match derivative {
+            Derivative::Constant(c) => {
+                Tensor::from_op(op, *self.shape(), y, &[self], move |grad_y, grads| {
+                    for (g, &gy) in grads.accumulator(x_id, len).iter_mut().zip(grad_y) {
+                        *g += gy * c;
+                    }
+                })
+            }
+            Derivative::OfInput(d, n) => {
+                let x = self.storage();
+                Tensor::from_op(op, *self.shape(), y, &[self], move |grad_y, grads| {
+                    let grad_x = grads.accumulator(x_id, len);
+                    for i in 0..len {
+                        grad_x[i] += grad_y[i] * d(x[i], n);
+                    }
+                })
+            }
+            Derivative::OfOutput(d) => {
+                let y_kept = Arc::clone(&y);
+                Tensor::from_op(op, *self.shape(), y, &[self], move |grad_y, grads| {
+                    let grad_x = grads.accumulator(x_id, len);
+                    for i in 0..len {
+                        grad_x[i] += grad_y[i] * d(y_kept[i]);
+                    }
+                })
+            }
+        }
     }
 
     /// `-x`.
     pub fn neg(&self) -> Self {
-        self.unary(|x| -x, |_, _| -E::one())
+        self.unary("neg", |x| -x, Derivative::Constant(-E::one()))
     }
 
     /// `e^x`.
     pub fn exp(&self) -> Self {
-        self.unary(E::exp, |_, y| y)
+        self.unary("exp", E::exp, Derivative::OfOutput(|y| y))
     }
 
     /// The natural logarithm, `ln x`.
     pub fn log(&self) -> Self {
-        self.unary(E::ln, |x, _| E::one() / x)
+        self.unary("log", E::ln, Derivative::OfInput(|x, _| E::one() / x, 0))
     }
 
-    /// `max(x, 0)`; its gradient at 0 is 0, as in PyTorch.
+    /// `max(x, 0)`; its gradient at 0 is 0, as in PyTorch. The backward pass keeps the output
+    /// (`y > 0` exactly where `x > 0`).
     pub fn relu(&self) -> Self {
         self.unary(
+            "relu",
             |x| x.max(E::zero()),
-            |x, _| if x > E::zero() { E::one() } else { E::zero() },
+            Derivative::OfOutput(|y| if y > E::zero() { E::one() } else { E::zero() }),
         )
     }
 
     /// `1 / (1 + e^-x)`.
     pub fn sigmoid(&self) -> Self {
         self.unary(
+            "sigmoid",
             |x| E::one() / (E::one() + (-x).exp()),
-            |_, y| y * (E::one() - y),
+            Derivative::OfOutput(|y| y * (E::one() - y)),
         )
     }
 
     /// The hyperbolic tangent.
     pub fn tanh(&self) -> Self {
-        self.unary(E::tanh, |_, y| E::one() - y * y)
+        self.unary("tanh", E::tanh, Derivative::OfOutput(|y| E::one() - y * y))
     }
 
     /// `x^n` for an integer `n`. The gradient of `x^0` is 0 everywhere, also at `x = 0`, as in
     /// PyTorch.
     pub fn powi(&self, n: i32) -> Self {
         self.unary(
+            "powi",
             move |x| x.powi(n),
             // n = 0: 0 * x^-1 would be 0 * inf = NaN at x = 0
-            move |x, _| {
-                if n == 0 {
-                    E::zero()
-                } else {
-                    E::of(n as f64) * x.powi(n - 1)
-                }
-            },
+            Derivative::OfInput(
+                |x, n| {
+                    if n == 0 {
+                        E::zero()
+                    } else {
+                        E::of(n as f64) * x.powi(n - 1)
+                    }
+                },
+                n,
+            ),
         )
     }
 
     /// `x + c`.
     pub fn add_scalar(&self, c: E) -> Self {
-        self.unary(move |x| x + c, |_, _| E::one())
+        self.unary("add_scalar", move |x| x + c, Derivative::Constant(E::one()))
     }
 
     /// `x - c`.
     pub fn sub_scalar(&self, c: E) -> Self {
-        self.unary(move |x| x - c, |_, _| E::one())
+        self.unary("sub_scalar", move |x| x - c, Derivative::Constant(E::one()))
     }
 
     /// `x * c`.
     pub fn mul_scalar(&self, c: E) -> Self {
-        self.unary(move |x| x * c, move |_, _| c)
+        self.unary("mul_scalar", move |x| x * c, Derivative::Constant(c))
     }
 
     /// `x / c`.
     pub fn div_scalar(&self, c: E) -> Self {
-        self.unary(move |x| x / c, move |_, _| E::one() / c)
+        self.unary(
+            "div_scalar",
+            move |x| x / c,
+            Derivative::Constant(E::one() / c),
+        )
     }
 
     /// Combines two tensors of one shape elementwise with `f`. The backward pass adds
-    /// `grad * da(a, b)` to `a`'s gradient and `grad * db(a, b)` to `b`'s.
+    /// `grad * da(a, b)` to `a`'s gradient and `grad * db(a, b)` to `b`'s; it keeps `a` only
+    /// when `keep_a` says a traced operand's derivative reads it, and `b` likewise (so `add`
+    /// keeps nothing, and `a * w` with only `w` traced keeps only `a`).
     fn binary(
         &self,
         rhs: &Self,
-        op: &str,
+        op: &'static str,
         f: impl Fn(E, E) -> E,
-        da: impl Fn(E, E) -> E + Send + 'static,
-        db: impl Fn(E, E) -> E + Send + 'static,
+        derivatives: BinaryDerivatives<E>,
     ) -> Self {
         assert_same_dims(op, self.dims().as_ref(), rhs.dims().as_ref());
-        let y: Vec<E> = self
-            .as_slice()
-            .iter()
-            .zip(rhs.as_slice())
-            .map(|(&a, &b)| f(a, b))
-            .collect();
-        let tape = Tape::join(&[&self.tape, &rhs.tape]);
-        let (a, b) = (self.data_arc(), rhs.data_arc());
-        let a_grad = self.is_traced().then_some(self.id());
-        let b_grad = rhs.is_traced().then_some(rhs.id());
-        Tensor::from_op(*self.shape(), y, tape, move |grad_y, grads| {
-            if let Some(id) = a_grad {
-                let grad_a = grads.slot(id, a.len());
-                for i in 0..a.len() {
-                    grad_a[i] += grad_y[i] * da(a[i], b[i]);
+        let mut y = Buffer::for_overwrite(self.numel());
+        for ((y, &a), &b) in y.iter_mut().zip(self.as_slice()).zip(rhs.as_slice()) {
+            *y = f(a, b);
+        }
+        let (a_id, b_id) = (self.grad_id(), rhs.grad_id());
+        let BinaryDerivatives { da, db, reads } = derivatives;
+        // What the traced operands' derivatives read, and nothing else.
+        let needs = |operand: Operand| {
+            (a_id.is_some() && reads(Operand::A).contains(&operand))
+                || (b_id.is_some() && reads(Operand::B).contains(&operand))
+        };
+        let a = needs(Operand::A).then(|| self.storage());
+        let b = needs(Operand::B).then(|| rhs.storage());
+        let len = self.numel();
+        Tensor::from_op(op, *self.shape(), y, &[self, rhs], move |grad_y, grads| {
+            let at = |v: &Option<Arc<Buffer<E>>>, i: usize| v.as_ref().map_or(E::zero(), |v| v[i]);
+            if let Some(id) = a_id {
+                let grad_a = grads.accumulator(id, len);
+                for i in 0..len {
+                    grad_a[i] += grad_y[i] * da(at(&a, i), at(&b, i));
                 }
             }
-            if let Some(id) = b_grad {
-                let grad_b = grads.slot(id, b.len());
-                for i in 0..b.len() {
-                    grad_b[i] += grad_y[i] * db(a[i], b[i]);
+            if let Some(id) = b_id {
+                let grad_b = grads.accumulator(id, len);
+                for i in 0..len {
+                    grad_b[i] += grad_y[i] * db(at(&a, i), at(&b, i));
                 }
             }
         })
     }
 }
 
+/// An operand of a binary op.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operand {
+    A,
+    B,
+}
+
+/// The two partial derivatives of a binary op `y = f(a, b)`, and which operands each reads
+/// (an operand not read is not kept for the backward pass; the derivative sees 0 for it).
+struct BinaryDerivatives<E> {
+    da: fn(E, E) -> E,
+    db: fn(E, E) -> E,
+    reads: fn(Operand) -> &'static [Operand],
+}
+
 macro_rules! binary_op {
-    ($trait:ident, $method:ident, $name:literal, $f:expr, $da:expr, $db:expr) => {
+    ($trait:ident, $method:ident, $name:literal, $f:expr, $derivatives:expr) => {
         #[diagnostic::do_not_recommend]
         impl<E: Element, S: Shape> std::ops::$trait<&Tensor<E, S>> for &Tensor<E, S> {
             type Output = Tensor<E, S>;
             fn $method(self, rhs: &Tensor<E, S>) -> Tensor<E, S> {
-                self.binary(rhs, $name, $f, $da, $db)
+                self.binary(rhs, $name, $f, $derivatives)
             }
         }
         #[diagnostic::do_not_recommend]
@@ -180,20 +244,57 @@ macro_rules! binary_op {
     };
 }
 
-binary_op!(Add, add, "add", |a, b| a + b, |_, _| E::one(), |_, _| {
-    E::one()
-});
-binary_op!(Sub, sub, "sub", |a, b| a - b, |_, _| E::one(), |_, _| {
-    -E::one()
-});
-binary_op!(Mul, mul, "mul", |a, b| a * b, |_, b| b, |a, _| a);
+binary_op!(
+    Add,
+    add,
+    "add",
+    |a, b| a + b,
+    BinaryDerivatives {
+        da: |_, _| E::one(),
+        db: |_, _| E::one(),
+        reads: |_| &[],
+    }
+);
+binary_op!(
+    Sub,
+    sub,
+    "sub",
+    |a, b| a - b,
+    BinaryDerivatives {
+        da: |_, _| E::one(),
+        db: |_, _| -E::one(),
+        reads: |_| &[],
+    }
+);
+binary_op!(
+    Mul,
+    mul,
+    "mul",
+    |a, b| a * b,
+    BinaryDerivatives {
+        // d(ab)/da = b, d(ab)/db = a
+        da: |_, b| b,
+        db: |a, _| a,
+        reads: |operand| match operand {
+            Operand::A => &[Operand::B],
+            Operand::B => &[Operand::A],
+        },
+    }
+);
 binary_op!(
     Div,
     div,
     "div",
     |a, b| a / b,
-    |_, b| E::one() / b,
-    |a, b| -a / (b * b)
+    BinaryDerivatives {
+        // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+        da: |_, b| E::one() / b,
+        db: |a, b| -a / (b * b),
+        reads: |operand| match operand {
+            Operand::A => &[Operand::B],
+            Operand::B => &[Operand::A, Operand::B],
+        },
+    }
 );
 
 impl<E: Element, S: Shape> std::ops::Neg for Tensor<E, S> {

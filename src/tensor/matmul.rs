@@ -13,7 +13,7 @@
 
 use super::gemm::{matmul_into, MatRef};
 use super::{Element, Tensor};
-use crate::autodiff::Tape;
+use crate::memory::Buffer;
 use crate::shape::{BatchDims, Dimension, InnerDims, Shape};
 
 impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
@@ -26,8 +26,8 @@ impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
         let k = self.shape().1.check(&rhs.shape().0);
         let (mm, nn) = (m.size(), n.size());
         // numel() refuses an output whose size overflows (possible when K = 0)
-        let mut out = vec![E::zero(); (m, n).numel()];
-        let (a, b) = (self.data_arc(), rhs.data_arc());
+        let mut out = Buffer::for_overwrite((m, n).numel());
+        let (a, b) = (self.storage(), rhs.storage());
         // (M, K) x (K, N) -> (M, N)
         matmul_into(
             mm,
@@ -39,20 +39,20 @@ impl<E: Element, M: Dimension, K: Dimension> Tensor<E, (M, K)> {
             false,
             false,
         );
-        let tape = Tape::join(&[&self.tape, &rhs.tape]);
-        let a_grad = self.is_traced().then_some(self.id());
-        let b_grad = rhs.is_traced().then_some(rhs.id());
-        Tensor::from_op((m, n), out, tape, move |grad_c, grads| {
-            if let Some(id) = a_grad {
+        let (a_grad, b_grad) = (self.grad_id(), rhs.grad_id());
+        // grad_a reads b and grad_b reads a: keep each only if needed.
+        let (a, b) = (b_grad.map(|_| a), a_grad.map(|_| b));
+        Tensor::from_op("matmul", (m, n), out, &[self, rhs], move |grad_c, grads| {
+            if let (Some(id), Some(b)) = (a_grad, &b) {
                 // grad_a += grad_c · bᵀ: (M, N) x (N, K) -> (M, K)
-                let grad_a = grads.slot(id, mm * k);
-                let (gc, bt) = (MatRef::row_major(grad_c, nn), MatRef::transposed(&b, nn));
+                let grad_a = grads.accumulator(id, mm * k);
+                let (gc, bt) = (MatRef::row_major(grad_c, nn), MatRef::transposed(b, nn));
                 matmul_into(mm, nn, k, gc, bt, grad_a, true, false);
             }
-            if let Some(id) = b_grad {
+            if let (Some(id), Some(a)) = (b_grad, &a) {
                 // grad_b += aᵀ · grad_c: (K, M) x (M, N) -> (K, N)
-                let grad_b = grads.slot(id, k * nn);
-                let (at, gc) = (MatRef::transposed(&a, k), MatRef::row_major(grad_c, nn));
+                let grad_b = grads.accumulator(id, k * nn);
+                let (at, gc) = (MatRef::transposed(a, k), MatRef::row_major(grad_c, nn));
                 matmul_into(k, mm, nn, at, gc, grad_b, true, false);
             }
         })
@@ -73,8 +73,8 @@ impl<E: Element, B: Dimension, M: Dimension, K: Dimension> Tensor<E, (B, M, K)> 
         let bs = batch.check(&rhs.shape().0);
         let k = self.shape().2.check(&rhs.shape().1);
         let (mm, nn) = (m.size(), n.size());
-        let (a, b) = (self.data_arc(), rhs.data_arc());
-        let mut out = vec![E::zero(); (batch, m, n).numel()];
+        let (a, b) = (self.storage(), rhs.storage());
+        let mut out = Buffer::for_overwrite((batch, m, n).numel());
         // (an empty matrix has no chunks to compute: chunks_mut(0) would panic)
         for (i, c) in out.chunks_mut((mm * nn).max(1)).enumerate() {
             let (ai, bi) = (&a[i * mm * k..][..mm * k], &b[i * k * nn..][..k * nn]);
@@ -90,25 +90,33 @@ impl<E: Element, B: Dimension, M: Dimension, K: Dimension> Tensor<E, (B, M, K)> 
                 false,
             );
         }
-        let tape = Tape::join(&[&self.tape, &rhs.tape]);
-        let a_grad = self.is_traced().then_some(self.id());
-        let b_grad = rhs.is_traced().then_some(rhs.id());
-        Tensor::from_op((batch, m, n), out, tape, move |grad_c, grads| {
-            for i in 0..bs {
-                let gc = MatRef::row_major(&grad_c[i * mm * nn..][..mm * nn], nn);
-                if let Some(id) = a_grad {
-                    // grad_a[i] += grad_c[i] · b[i]ᵀ: (M, N) x (N, K) -> (M, K)
-                    let grad_a = &mut grads.slot(id, bs * mm * k)[i * mm * k..][..mm * k];
-                    let bt = MatRef::transposed(&b[i * k * nn..][..k * nn], nn);
-                    matmul_into(mm, nn, k, gc, bt, grad_a, true, false);
+        let (a_grad, b_grad) = (self.grad_id(), rhs.grad_id());
+        // grad_a reads b and grad_b reads a: keep each only if needed.
+        let (a, b) = (b_grad.map(|_| a), a_grad.map(|_| b));
+        Tensor::from_op(
+            "bmm",
+            (batch, m, n),
+            out,
+            &[self, rhs],
+            move |grad_c, grads| {
+                for i in 0..bs {
+                    let gc = MatRef::row_major(&grad_c[i * mm * nn..][..mm * nn], nn);
+                    if let (Some(id), Some(b)) = (a_grad, &b) {
+                        // grad_a[i] += grad_c[i] · b[i]ᵀ: (M, N) x (N, K) -> (M, K)
+                        let grad_a =
+                            &mut grads.accumulator(id, bs * mm * k)[i * mm * k..][..mm * k];
+                        let bt = MatRef::transposed(&b[i * k * nn..][..k * nn], nn);
+                        matmul_into(mm, nn, k, gc, bt, grad_a, true, false);
+                    }
+                    if let (Some(id), Some(a)) = (b_grad, &a) {
+                        // grad_b[i] += a[i]ᵀ · grad_c[i]: (K, M) x (M, N) -> (K, N)
+                        let grad_b =
+                            &mut grads.accumulator(id, bs * k * nn)[i * k * nn..][..k * nn];
+                        let at = MatRef::transposed(&a[i * mm * k..][..mm * k], k);
+                        matmul_into(k, mm, nn, at, gc, grad_b, true, false);
+                    }
                 }
-                if let Some(id) = b_grad {
-                    // grad_b[i] += a[i]ᵀ · grad_c[i]: (K, M) x (M, N) -> (K, N)
-                    let grad_b = &mut grads.slot(id, bs * k * nn)[i * k * nn..][..k * nn];
-                    let at = MatRef::transposed(&a[i * mm * k..][..mm * k], k);
-                    matmul_into(k, mm, nn, at, gc, grad_b, true, false);
-                }
-            }
-        })
+            },
+        )
     }
 }

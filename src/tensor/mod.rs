@@ -11,23 +11,26 @@
 //! ```
 
 mod display;
-mod element;
 mod elementwise;
 mod gemm;
+mod grad;
+mod index;
 mod matmul;
 mod random;
 mod reduce;
 mod views;
 
-pub use element::Element;
+pub use crate::element::Element;
 pub(crate) use gemm::{matmul_into, MatRef};
+pub use index::IndexTensor;
 pub use random::Rng;
 
 use std::sync::Arc;
 
-use crate::autodiff::{BackwardFn, Gradients, Tape, TensorId};
+use crate::autodiff::{BackwardFn, Gradients, Tape, TensorId, Trace};
 use crate::error::{Error, Result};
-use crate::shape::{fmt_dims, ConstShape, Dim, Shape};
+use crate::memory::Buffer;
+use crate::shape::{assert_same_dims, fmt_dims, ConstShape, Dim, Shape};
 
 /// A tensor of elements `E` whose shape `S` is a type: `Tensor<f32, Rank4<64, 1, 28, 28>>`.
 ///
@@ -35,9 +38,9 @@ use crate::shape::{fmt_dims, ConstShape, Dim, Shape};
 /// traced on a [`Tape`] to take part in autodiff.
 pub struct Tensor<E: Element, S: Shape> {
     shape: S,
-    data: Arc<Vec<E>>,
+    data: Arc<Buffer<E>>,
     id: TensorId,
-    tape: Option<Tape<E>>,
+    trace: Option<Trace<E>>,
 }
 
 impl<E: Element, S: Shape> Clone for Tensor<E, S> {
@@ -47,10 +50,51 @@ impl<E: Element, S: Shape> Clone for Tensor<E, S> {
             shape: self.shape,
             data: Arc::clone(&self.data),
             id: self.id,
-            tape: self.tape.clone(),
+            trace: self.trace.clone(),
         }
     }
 }
+
+/// What a tensor's storage can be made from: a `Vec` (taken, not copied), a [`Buffer`], or
+/// shared storage.
+pub trait IntoStorage<E: Element> {
+    /// The shared storage.
+    fn into_storage(self) -> Arc<Buffer<E>>;
+}
+
+impl<E: Element> IntoStorage<E> for Vec<E> {
+    fn into_storage(self) -> Arc<Buffer<E>> {
+        Arc::new(Buffer::from(self))
+    }
+}
+
+impl<E: Element> IntoStorage<E> for Buffer<E> {
+    fn into_storage(self) -> Arc<Buffer<E>> {
+        Arc::new(self)
+    }
+}
+
+impl<E: Element> IntoStorage<E> for Arc<Buffer<E>> {
+    fn into_storage(self) -> Arc<Buffer<E>> {
+        self
+    }
+}
+
+/// An input of an op, for [`Tensor::from_op`]: any tensor of element type `E`, whatever its
+/// shape.
+pub trait OpInput<E: Element> {
+    /// The input's link to its tape, if it is traced.
+    fn op_trace(&self) -> Option<&Trace<E>>;
+}
+
+impl<E: Element, S: Shape> OpInput<E> for Tensor<E, S> {
+    fn op_trace(&self) -> Option<&Trace<E>> {
+        self.trace.as_ref()
+    }
+}
+
+/// The traces of an op's inputs (ops have at most a few).
+type SmallTraces<'a, E> = Vec<Option<&'a Trace<E>>>;
 
 /// A rank-0 tensor (a scalar).
 pub type Tensor0<E> = Tensor<E, ()>;
@@ -75,10 +119,12 @@ pub type Tensor5<
 > = Tensor<E, (Dim<A>, Dim<B>, Dim<C>, Dim<D>, Dim<F>)>;
 
 impl<E: Element, S: Shape> Tensor<E, S> {
-    /// A tensor from its shape and row-major data of matching length (checked by callers).
-    pub(crate) fn from_parts(shape: S, data: impl Into<Arc<Vec<E>>>) -> Self {
-        let data = data.into();
-        // Every kernel trusts `data.len() == shape.numel()`; keep it true in release builds too.
+    /// A tensor from its shape and row-major data of matching length.
+    ///
+    /// Panics when the lengths differ: every kernel trusts `data.len() == shape.numel()`, so
+    /// this stays checked in release builds too.
+    pub(crate) fn from_parts(shape: S, data: impl IntoStorage<E>) -> Self {
+        let data = data.into_storage();
         assert_eq!(
             shape.numel(),
             data.len(),
@@ -89,23 +135,56 @@ impl<E: Element, S: Shape> Tensor<E, S> {
             shape,
             data,
             id: TensorId::fresh(),
-            tape: None,
+            trace: None,
         }
     }
 
-    /// An op's result: if `tape` is set, records `backward` (given the gradient of the result,
-    /// it adds into the inputs' gradients) and traces the result on it.
-    pub(crate) fn from_op(
+    /// An op's result, recorded for autodiff: the way every op in this crate, and any op a
+    /// user adds outside it, joins the tape.
+    ///
+    /// `data` is the output (row-major, filling `shape`); `inputs` are the tensors it was
+    /// computed from; `backward` is called by `backward()` with the gradient of this output
+    /// (`grad_output`, row-major) and must add each traced input's gradient into
+    /// `grads.accumulator(input_id, input_len)`. When no input is traced (or the tape is in
+    /// [`no_grad`](Tape::no_grad)), nothing is recorded and the closure is dropped. `op` names the
+    /// op in error messages.
+    ///
+    /// Panics when the inputs are traced on two different tapes, or one was computed before
+    /// the last `backward()` on its tape (see [the tape rules](crate::autodiff)).
+    ///
+    /// A custom op, `softplus(x) = ln(1 + e^x)` with gradient `sigmoid(x)`:
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    ///
+    /// fn softplus<S: Shape>(x: &Tensor<f64, S>) -> Tensor<f64, S> {
+    ///     let y: Vec<f64> = x.as_slice().iter().map(|v| v.exp().ln_1p()).collect();
+    ///     // keep only what the gradient needs: the input's values (shared, not copied)
+    ///     let (x_id, x_values) = (x.id(), x.storage());
+    ///     Tensor::from_op("softplus", *x.shape(), y, &[x], move |grad_y, grads| {
+    ///         let grad_x = grads.accumulator(x_id, x_values.len());
+    ///         for i in 0..x_values.len() {
+    ///             // d/dx ln(1 + e^x) = 1 / (1 + e^-x)
+    ///             grad_x[i] += grad_y[i] / (1.0 + (-x_values[i]).exp());
+    ///         }
+    ///     })
+    /// }
+    ///
+    /// let x = Tensor1::<f64, 4>::randn(3);
+    /// gradcheck("softplus", &x, softplus).unwrap();
+    /// ```
+    pub fn from_op(
+        op: &str,
         shape: S,
-        data: impl Into<Arc<Vec<E>>>,
-        tape: Option<Tape<E>>,
+        data: impl IntoStorage<E>,
+        inputs: &[&dyn OpInput<E>],
         backward: impl FnOnce(&[E], &mut Gradients<E>) + Send + 'static,
     ) -> Self {
         let mut out = Self::from_parts(shape, data);
-        if let Some(tape) = tape {
-            let f: BackwardFn<E> = Box::new(backward);
-            tape.push(out.id, f);
-            out.tape = Some(tape);
+        let traces: SmallTraces<'_, E> = inputs.iter().map(|x| x.op_trace()).collect();
+        if traces.iter().any(Option::is_some) {
+            let backward: BackwardFn<E> = Box::new(backward);
+            out.trace = Trace::record(op, &traces, out.id, backward);
         }
         out
     }
@@ -130,8 +209,48 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         &self.data
     }
 
-    /// The shared storage (for backward closures that need this tensor's values).
-    pub(crate) fn data_arc(&self) -> Arc<Vec<E>> {
+    /// The elements, row-major, for an in-place change that autodiff does not see: a
+    /// parameter update (`w -= lr * grad`). Keeps this tensor's id and trace, so the next
+    /// step's `grads.get(&w)` still finds it.
+    ///
+    /// Copy-on-write: when the storage is shared (a clone, or a backward closure that still
+    /// needs the old values), it is copied first, so the others keep the old values. After a
+    /// `backward()` nothing else holds a parameter's storage, and the update reuses it.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let tape = Tape::new();
+    /// let mut w = Tensor1::<f32, 2>::from_slice(&[1.0, 2.0]).unwrap().trace(&tape);
+    /// for _ in 0..3 {
+    ///     let grads = (&w * &w).sum_all().backward();       // d/dw sum(w²) = 2w
+    ///     let grad = grads.get_raw(w.id()).unwrap();
+    ///     for (v, g) in w.data_mut().iter_mut().zip(grad) {
+    ///         *v -= 0.25 * g;                                  // w ← w - 0.25·2w = w/2
+    ///     }
+    /// }
+    /// assert_eq!(w.to_vec(), vec![0.125, 0.25]);
+    /// ```
+    pub fn data_mut(&mut self) -> &mut [E] {
+        let buffer: &mut Buffer<E> = Arc::make_mut(&mut self.data);
+        buffer
+    }
+
+    /// `self -= alpha * rhs`, in place, not recorded ([`data_mut`](Self::data_mut)): the plain
+    /// gradient-descent update `w.sub_assign_scaled(&grad, lr)`.
+    pub fn sub_assign_scaled(&mut self, rhs: &Tensor<E, S>, alpha: E) {
+        assert_same_dims(
+            "sub_assign_scaled",
+            self.dims().as_ref(),
+            rhs.dims().as_ref(),
+        );
+        for (v, &g) in self.data_mut().iter_mut().zip(rhs.as_slice()) {
+            *v = *v - alpha * g;
+        }
+    }
+
+    /// The shared storage, for a backward closure that needs this tensor's values (a clone
+    /// of the handle, not of the data).
+    pub fn storage(&self) -> Arc<Buffer<E>> {
         Arc::clone(&self.data)
     }
 
@@ -147,25 +266,26 @@ impl<E: Element, S: Shape> Tensor<E, S> {
 
     /// The tape this tensor is traced on, if any.
     pub fn tape(&self) -> Option<&Tape<E>> {
-        self.tape.as_ref()
-    }
-
-    /// The tape slot, for ops that join their inputs' tapes ([`Tape::join`]).
-    pub(crate) fn tape_slot(&self) -> &Option<Tape<E>> {
-        &self.tape
+        self.trace.as_ref().map(Trace::tape)
     }
 
     /// Whether this tensor is traced (its gradient, or its inputs', will be computed).
     pub fn is_traced(&self) -> bool {
-        self.tape.is_some()
+        self.trace.is_some()
     }
 
-    /// The same value, traced on `tape`: ops on it record their backward pass there, and
-    /// `backward()` computes its gradient. Shares data and id with `self`, so
-    /// `grads.get(&self)` finds the gradient too.
+    /// The id to add this tensor's gradient to in a backward closure, when it is traced.
+    pub(crate) fn grad_id(&self) -> Option<TensorId> {
+        self.is_traced().then_some(self.id)
+    }
+
+    /// The same value, traced on `tape` as a leaf (a parameter or an input whose gradient you
+    /// want): ops on it record their backward pass there, and `backward()` computes its
+    /// gradient. Shares data and id with `self`, so `grads.get(&self)` finds the gradient too.
+    /// A leaf stays valid across `backward()` calls: trace parameters once.
     pub fn trace(&self, tape: &Tape<E>) -> Self {
         Tensor {
-            tape: Some(tape.clone()),
+            trace: Some(Trace::leaf(tape)),
             ..self.clone()
         }
     }
@@ -176,7 +296,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
             shape: self.shape,
             data: Arc::clone(&self.data),
             id: TensorId::fresh(),
-            tape: None,
+            trace: None,
         }
     }
 

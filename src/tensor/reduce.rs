@@ -13,8 +13,8 @@
 //! assert_eq!(x.mean_all().item(), 2.5);
 //! ```
 
-use super::{Element, Tensor};
-use crate::shape::{RemoveAxis, Shape};
+use super::{Element, IndexTensor, Tensor};
+use crate::shape::{Dim, RemoveAxis, SelectAxis, Shape};
 
 /// Splits `dims` around `axis` into `(outer, n, inner)`: the element `[o, k, i]` of that 3-D
 /// view lies at `(o * n + k) * inner + i`.
@@ -61,11 +61,12 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         out.iter_mut().for_each(|v| *v = *v * scale);
         let x_id = self.id();
         Tensor::from_op(
+            "sum",
             self.shape().remove(),
             out,
-            self.tape().cloned(),
+            &[self],
             move |grad_y, grads| {
-                let grad_x = grads.slot(x_id, outer * n * inner);
+                let grad_x = grads.accumulator(x_id, outer * n * inner);
                 for o in 0..outer {
                     for k in 0..n {
                         let dst = &mut grad_x[(o * n + k) * inner..][..inner];
@@ -100,11 +101,12 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         }
         let x_id = self.id();
         Tensor::from_op(
+            "max",
             self.shape().remove(),
             out,
-            self.tape().cloned(),
+            &[self],
             move |grad_y, grads| {
-                let grad_x = grads.slot(x_id, outer * n * inner);
+                let grad_x = grads.accumulator(x_id, outer * n * inner);
                 for o in 0..outer {
                     for i in 0..inner {
                         let k = argmax[o * inner + i];
@@ -113,6 +115,34 @@ impl<E: Element, S: Shape> Tensor<E, S> {
                 }
             },
         )
+    }
+
+    /// The index of the largest element along axis `I` (the first one on ties), like
+    /// `torch.argmax(x, dim)`: an [`IndexTensor`] whose values lie below the axis's size `N`.
+    /// Not differentiable (its result is integers).
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let logits = Tensor2::<f32, 2, 3>::from_slice(&[0.1, 2.0, -1.0, 5.0, 5.0, 0.0]).unwrap();
+    /// let predicted: IndexTensor<Rank1<2>, 3> = logits.argmax::<1, 3>();
+    /// assert_eq!(predicted.to_vec(), vec![1, 0]);
+    /// ```
+    pub fn argmax<const I: usize, const N: usize>(&self) -> IndexTensor<S::Output, N>
+    where
+        S: RemoveAxis<I> + SelectAxis<I, Dim = Dim<N>>,
+    {
+        let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
+        assert!(n > 0, "argmax: axis {I} is empty");
+        let x = self.as_slice();
+        let mut out = vec![0usize; outer * inner];
+        for o in 0..outer {
+            for i in 0..inner {
+                let at = |k: usize| x[(o * n + k) * inner + i];
+                out[o * inner + i] =
+                    (1..n).fold(0, |best, k| if at(k) > at(best) { k } else { best });
+            }
+        }
+        IndexTensor::from_valid(self.shape().remove(), out)
     }
 
     /// The sum of every element, as a scalar tensor (the usual loss reduction).
@@ -128,14 +158,12 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     fn sum_all_scaled(&self, scale: E) -> Tensor<E, ()> {
         let total = self.as_slice().iter().copied().sum::<E>() * scale;
         let (x_id, len) = (self.id(), self.numel());
-        Tensor::from_op(
-            (),
-            vec![total],
-            self.tape().cloned(),
-            move |grad_y, grads| {
-                let g = grad_y[0] * scale;
-                grads.slot(x_id, len).iter_mut().for_each(|v| *v += g);
-            },
-        )
+        Tensor::from_op("sum_all", (), vec![total], &[self], move |grad_y, grads| {
+            let g = grad_y[0] * scale;
+            grads
+                .accumulator(x_id, len)
+                .iter_mut()
+                .for_each(|v| *v += g);
+        })
     }
 }

@@ -20,6 +20,7 @@ use typenum::IsEqual;
 
 use super::reduce::split_at_axis;
 use super::{Element, Tensor};
+use crate::memory::Buffer;
 use crate::shape::{
     fmt_dims, is_permutation, ConstShape, Dimension, RemoveAxis, ReshapeFits, SelectAxis, Shape,
     TypeNumel,
@@ -54,10 +55,12 @@ impl<E: Element, S: Shape> Tensor<E, S> {
             dst.numel()
         );
         let x_id = self.id();
+        // The same storage, seen in another shape: no copy.
         Tensor::from_op(
+            "reshape",
             dst,
-            self.data_arc(),
-            self.tape().cloned(),
+            self.storage(),
+            &[self],
             move |grad_y, grads| {
                 grads.add(x_id, grad_y);
             },
@@ -66,28 +69,30 @@ impl<E: Element, S: Shape> Tensor<E, S> {
 
     /// Copies into the layout where output axis `i` is input axis `axes[i]`.
     fn permute_by<Dst: Shape>(&self, dst: Dst, axes: &[usize]) -> Tensor<E, Dst> {
-        let (src_dims, src_strides) = (self.dims(), self.shape().strides());
+        let src_strides = self.shape().strides();
         // stride in the input of each output axis
         let strides: Vec<usize> = axes.iter().map(|&a| src_strides.as_ref()[a]).collect();
-        let offsets: Vec<usize> = (0..dst.numel())
-            .map(|flat| {
-                let index = dst.unravel(flat);
-                index
-                    .as_ref()
-                    .iter()
-                    .zip(&strides)
-                    .map(|(i, s)| i * s)
-                    .sum()
-            })
-            .collect();
-        debug_assert_eq!(src_dims.as_ref().iter().product::<usize>(), dst.numel());
+        // output[flat] = input[source(flat)], where source sums index * stride over the axes
+        let source = move |flat: usize| -> usize {
+            let index = dst.unravel(flat);
+            index
+                .as_ref()
+                .iter()
+                .zip(&strides)
+                .map(|(i, s)| i * s)
+                .sum()
+        };
         let x = self.as_slice();
-        let out = offsets.iter().map(|&o| x[o]).collect::<Vec<_>>();
-        let x_id = self.id();
-        Tensor::from_op(dst, out, self.tape().cloned(), move |grad_y, grads| {
-            let grad_x = grads.slot(x_id, offsets.len());
-            for (&o, &g) in offsets.iter().zip(grad_y) {
-                grad_x[o] += g;
+        let mut out = Buffer::for_overwrite(dst.numel());
+        for (flat, y) in out.iter_mut().enumerate() {
+            *y = x[source(flat)];
+        }
+        let (x_id, len) = (self.id(), self.numel());
+        // The backward pass recomputes the sources instead of keeping a table of them.
+        Tensor::from_op("permute", dst, out, &[self], move |grad_y, grads| {
+            let grad_x = grads.accumulator(x_id, len);
+            for (flat, &g) in grad_y.iter().enumerate() {
+                grad_x[source(flat)] += g;
             }
         })
     }
@@ -115,15 +120,15 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         );
         let (outer, n, inner) = split_at_axis(dst.dims().as_ref(), I);
         let x = self.as_slice();
-        let mut out = Vec::with_capacity(dst.numel());
-        for o in 0..outer {
-            for _ in 0..n {
-                out.extend_from_slice(&x[o * inner..][..inner]);
+        let mut out = Buffer::for_overwrite(dst.numel());
+        for (o, rows) in out.chunks_mut((n * inner).max(1)).enumerate() {
+            for row in rows.chunks_mut(inner.max(1)) {
+                row.copy_from_slice(&x[o * inner..][..inner]);
             }
         }
         let x_id = self.id();
-        Tensor::from_op(dst, out, self.tape().cloned(), move |grad_y, grads| {
-            let grad_x = grads.slot(x_id, outer * inner);
+        Tensor::from_op("broadcast", dst, out, &[self], move |grad_y, grads| {
+            let grad_x = grads.accumulator(x_id, outer * inner);
             for o in 0..outer {
                 for k in 0..n {
                     let src = &grad_y[(o * n + k) * inner..][..inner];

@@ -44,12 +44,13 @@ pub use geometry::ConvGeometry;
 
 use std::cell::Cell;
 
-use crate::autodiff::{Gradients, Tape};
+use crate::autodiff::Gradients;
+use crate::memory::Buffer;
 use crate::shape::{
     BiasMatches, ChannelsMatch, ConvOut, DilationNonZero, Dim, DimEq, Dimension, KernelFitsHeight,
     KernelFitsWidth, Shape, StrideNonZero,
 };
-use crate::tensor::{Element, Tensor};
+use crate::tensor::{Element, OpInput, Tensor};
 
 /// Convolution hyper-parameters as types, in PyTorch's order: `ConvParams::<STRIDE, PADDING,
 /// DILATION>`. Padding is the number of zeros on each side; stride and dilation apply to every
@@ -177,38 +178,42 @@ fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
 ) -> Tensor<E, So> {
     debug_assert_eq!(g.output_len(), out_shape.numel());
     let algorithm = ConvAlgorithm::pick(&g);
-    let mut output = vec![E::zero(); g.output_len()];
+    // The kernels overwrite the whole output.
+    let mut output = Buffer::for_overwrite(g.output_len());
     algorithm.forward(&g, input.as_slice(), weight.as_slice(), &mut output);
     let plane = g.out_h * g.out_w;
     if let Some(bias) = bias {
         // output[b, o, ..] += bias[o]
-        for (i, out_plane) in output.chunks_mut(plane).enumerate() {
+        for (i, out_plane) in output.chunks_mut(plane.max(1)).enumerate() {
             let b_o = bias.as_slice()[i % g.out_channels];
             out_plane.iter_mut().for_each(|v| *v += b_o);
         }
     }
-    let none = None;
-    let bias_tape = bias.map_or(&none, |b| b.tape_slot());
-    let tape = Tape::join(&[input.tape_slot(), weight.tape_slot(), bias_tape]);
-    let (x, w) = (input.data_arc(), weight.data_arc());
-    let x_grad = input.is_traced().then_some(input.id());
-    let w_grad = weight.is_traced().then_some(weight.id());
-    let b_grad = bias.filter(|b| b.is_traced()).map(|b| b.id());
+    let (x_grad, w_grad) = (input.grad_id(), weight.grad_id());
+    let b_grad = bias.and_then(Tensor::grad_id);
+    // grad_input reads the weight, grad_weight the input: keep each only if needed.
+    let w = x_grad.map(|_| weight.storage());
+    let x = w_grad.map(|_| input.storage());
+    let inputs: Vec<&dyn OpInput<E>> = match bias {
+        Some(bias) => vec![input, weight, bias],
+        None => vec![input, weight],
+    };
     Tensor::from_op(
+        "convolution",
         out_shape,
         output,
-        tape,
+        &inputs,
         move |grad_out, grads: &mut Gradients<E>| {
-            if let Some(id) = x_grad {
-                algorithm.grad_input(&g, grad_out, &w, grads.slot(id, g.input_len()));
+            if let (Some(id), Some(w)) = (x_grad, &w) {
+                algorithm.grad_input(&g, grad_out, w, grads.accumulator(id, g.input_len()));
             }
-            if let Some(id) = w_grad {
-                algorithm.grad_weight(&g, grad_out, &x, grads.slot(id, g.weight_len()));
+            if let (Some(id), Some(x)) = (w_grad, &x) {
+                algorithm.grad_weight(&g, grad_out, x, grads.accumulator(id, g.weight_len()));
             }
             if let Some(id) = b_grad {
                 // grad_bias[o] += sum_{b, oy, ox} grad_out[b, o, oy, ox]
-                let grad_bias = grads.slot(id, g.out_channels);
-                for (i, out_plane) in grad_out.chunks(plane).enumerate() {
+                let grad_bias = grads.accumulator(id, g.out_channels);
+                for (i, out_plane) in grad_out.chunks(plane.max(1)).enumerate() {
                     grad_bias[i % g.out_channels] += out_plane.iter().copied().sum::<E>();
                 }
             }

@@ -39,9 +39,29 @@ impl Element for f64 {
     }
 }
 
-mod sealed {
-    /// Implemented only for the element types this crate supports.
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    use std::sync::LazyLock;
+
+    use crate::memory::Pool;
+
+    /// Implemented only for the element types this crate supports; carries what the crate
+    /// keeps per element type.
+    pub trait Sealed: Sized {
+        /// The pool of free buffers of this type ([`crate::memory`]).
+        fn pool() -> &'static Pool<Self>;
+    }
+
+    impl Sealed for f32 {
+        fn pool() -> &'static Pool<f32> {
+            static POOL: LazyLock<Pool<f32>> = LazyLock::new(Pool::default);
+            &POOL
+        }
+    }
+
+    impl Sealed for f64 {
+        fn pool() -> &'static Pool<f64> {
+            static POOL: LazyLock<Pool<f64>> = LazyLock::new(Pool::default);
+            &POOL
+        }
+    }
 }
