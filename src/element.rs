@@ -49,19 +49,36 @@ pub(crate) mod sealed {
     pub trait Sealed: Sized {
         /// The pool of free buffers of this type ([`crate::memory`]).
         fn pool() -> &'static Pool<Self>;
+        /// The type's name in weight files (safetensors' dtype).
+        const DTYPE: safetensors::Dtype;
+        /// Bytes per element.
+        const BYTES: usize;
+        /// The element stored little-endian in `bytes` (`BYTES` long).
+        fn from_le_slice(bytes: &[u8]) -> Self;
+        /// Appends the element, little-endian.
+        fn write_le(self, out: &mut Vec<u8>);
     }
 
-    impl Sealed for f32 {
-        fn pool() -> &'static Pool<f32> {
-            static POOL: LazyLock<Pool<f32>> = LazyLock::new(Pool::default);
-            &POOL
-        }
+    macro_rules! sealed {
+        ($t:ty, $dtype:ident) => {
+            impl Sealed for $t {
+                fn pool() -> &'static Pool<$t> {
+                    static POOL: LazyLock<Pool<$t>> = LazyLock::new(Pool::default);
+                    &POOL
+                }
+                const DTYPE: safetensors::Dtype = safetensors::Dtype::$dtype;
+                const BYTES: usize = size_of::<$t>();
+                fn from_le_slice(bytes: &[u8]) -> Self {
+                    let mut b = [0u8; size_of::<$t>()];
+                    b.copy_from_slice(bytes);
+                    <$t>::from_le_bytes(b)
+                }
+                fn write_le(self, out: &mut Vec<u8>) {
+                    out.extend_from_slice(&self.to_le_bytes());
+                }
+            }
+        };
     }
-
-    impl Sealed for f64 {
-        fn pool() -> &'static Pool<f64> {
-            static POOL: LazyLock<Pool<f64>> = LazyLock::new(Pool::default);
-            &POOL
-        }
-    }
+    sealed!(f32, F32);
+    sealed!(f64, F64);
 }

@@ -36,6 +36,56 @@ pub enum Error {
         /// The exclusive upper bound (the number of classes, the vocabulary size).
         bound: usize,
     },
+    /// A file that could not be read or written.
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        message: String,
+    },
+    /// A weights file that is not a well-formed safetensors file (truncated, corrupt header).
+    WeightsFormat {
+        /// The file (or `<bytes>` for an in-memory buffer).
+        file: String,
+        /// What is wrong, as the safetensors reader put it.
+        message: String,
+    },
+    /// A tensor in a weights file whose shape differs from the model's parameter.
+    WeightShape {
+        /// The file.
+        file: String,
+        /// The parameter's name (`conv1.weight`).
+        tensor: String,
+        /// The shape the model's type has.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        found: Vec<usize>,
+    },
+    /// A tensor in a weights file whose element type differs from the model's.
+    WeightDtype {
+        /// The file.
+        file: String,
+        /// The parameter's name.
+        tensor: String,
+        /// The model's element type (`F32`).
+        expected: String,
+        /// The file's (`F64`, `BF16`, ...).
+        found: String,
+    },
+    /// A parameter of the model that the weights file lacks.
+    MissingWeight {
+        /// The file.
+        file: String,
+        /// The parameter's name.
+        tensor: String,
+    },
+    /// A tensor in the weights file that the model has no parameter for.
+    UnexpectedWeight {
+        /// The file.
+        file: String,
+        /// The tensor's name.
+        tensor: String,
+    },
     /// Sizes whose product overflows `usize`: no tensor of that shape can exist.
     TooLarge {
         /// The operation that got the sizes.
@@ -73,6 +123,35 @@ impl fmt::Display for Error {
                 f,
                 "{op}: index {value} at {position:?} is out of range: the values must lie in \
                  0..{bound}"
+            ),
+            Error::Io { path, message } => write!(f, "{path}: {message}"),
+            Error::WeightsFormat { file, message } => {
+                write!(f, "{file}: not a valid safetensors file: {message}")
+            }
+            Error::WeightShape {
+                file,
+                tensor,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{file}: tensor `{tensor}` has shape {found:?}, the model's has {expected:?}"
+            ),
+            Error::WeightDtype {
+                file,
+                tensor,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{file}: tensor `{tensor}` holds {found} values, the model holds {expected}"
+            ),
+            Error::MissingWeight { file, tensor } => {
+                write!(f, "{file}: no tensor `{tensor}`, which the model needs")
+            }
+            Error::UnexpectedWeight { file, tensor } => write!(
+                f,
+                "{file}: tensor `{tensor}` is not a parameter of the model"
             ),
             Error::TooLarge { op, dims } => write!(
                 f,

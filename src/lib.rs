@@ -12,7 +12,9 @@
 //! - [`autodiff`]: reverse mode: [`Tape`] (and its rules for training loops), `backward()`,
 //!   typed [`Gradients`]; [`gradcheck`](gradcheck::gradcheck) checks any op's gradient.
 //! - [`memory`]: the buffer pool that lets a training step reuse the previous step's memory.
-//! - [`ops`]: the lecture's unroll view and convolution.
+//! - [`ops`]: the lecture's unroll view, convolution, the linear map.
+//! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
+//! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -31,7 +33,9 @@ pub mod element;
 pub mod error;
 pub mod gradcheck;
 pub mod memory;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod shape;
 pub mod tensor;
 
@@ -44,7 +48,9 @@ pub mod prelude {
     pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
+    pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
     pub use crate::ops::conv::ConvParams;
+    pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };

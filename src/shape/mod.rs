@@ -25,7 +25,7 @@ pub use conv::{
     KernelFitsWidth, StrideNonZero,
 };
 pub(crate) use relations::assert_same_dims;
-pub use relations::{BatchDims, InnerDims, ReshapeFits};
+pub use relations::{BatchDims, InFeatures, InnerDims, ReshapeFits};
 
 use std::fmt::Debug;
 

@@ -97,6 +97,17 @@ dim_relation!(
     note = "a batched product multiplies [B, M, K] by [B, K, N]: both must have the same B",
 );
 
+dim_relation!(
+    /// linear: the input's features equal the layer's in-features (the weight's columns).
+    InFeatures,
+    InFeaturesPair,
+    FeaturesMatch,
+    panic = "linear: the input's features and the layer's in-features differ",
+    message = "linear: the input has {N} features, the layer expects {M}",
+    label = "feature counts differ",
+    note = "a linear layer maps [batch, in_features] to [batch, out_features] with a weight [out_features, in_features]",
+);
+
 /// reshape: source and target hold the same number of elements. Implemented only for typenum's
 /// `B1`, the result of `IsEqual` on the two element counts when they agree.
 #[diagnostic::on_unimplemented(

@@ -290,6 +290,16 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         }
     }
 
+    /// The same value (same id, shared data), not traced: ops on it record nothing. Unlike
+    /// [`detach`](Self::detach), it keeps the id, so it is the same parameter for an
+    /// optimiser.
+    pub fn untraced(&self) -> Self {
+        Tensor {
+            trace: None,
+            ..self.clone()
+        }
+    }
+
     /// The same values, cut from the tape: no gradient flows through the result.
     pub fn detach(&self) -> Self {
         Tensor {

@@ -1,0 +1,311 @@
+//! Layers and models: the [`Forward`] pass, the [`Module`] trait (parameters visited by name,
+//! train/eval mode), seeded initialisation ([`Init`]), and the [`model!`](crate::model) macro
+//! that makes a struct of layers a module.
+//!
+//! A model is a struct of layers with a hand-written `forward`, as in PyTorch. Every layer's
+//! input type is checked where it is called, so a layer that does not fit the previous one's
+//! output fails the build on that line, with the layer's own message ("linear: the input has
+//! 256 features, the layer expects 250"):
+//!
+//! ```
+//! use shapetorch::prelude::*;
+//!
+//! shapetorch::model! {
+//!     /// A two-layer perceptron.
+//!     pub struct Mlp {
+//!         fc1: Linear<f32, 4, 8>,
+//!         fc2: Linear<f32, 8, 3>,
+//!     }
+//! }
+//!
+//! impl Mlp {
+//!     fn forward<B: Dimension>(&self, x: Tensor<f32, (B, Dim<4>)>) -> Tensor<f32, (B, Dim<3>)> {
+//!         self.fc2.forward(self.fc1.forward(x).relu())
+//!     }
+//! }
+//!
+//! let mut model = Mlp::new(0); // seeded, PyTorch's default initialisation
+//! let y = model.forward(Tensor::<f32, (usize, Dim<4>)>::zeros_shaped((5, Dim)));
+//! assert_eq!(y.dims(), [5, 3]);
+//! assert_eq!(
+//!     model.parameter_names(),
+//!     vec!["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+//! );
+//! ```
+
+mod activation;
+mod linear;
+pub mod weights;
+
+pub use activation::{ReLU, Sigmoid, Tanh};
+pub use linear::Linear;
+
+use crate::autodiff::{Tape, TensorId};
+use crate::element::Element;
+use crate::shape::Shape;
+use crate::tensor::{Rng, Tensor};
+
+/// A layer's or model's forward pass on an input of type `Input`.
+///
+/// Layers implement it for every input shape they accept, bounded by the op's shape relation,
+/// so a wrong input fails the build with the op's message.
+pub trait Forward<Input> {
+    /// The result's type (its shape computed by the compiler).
+    type Output;
+    /// Computes the output. Parameters traced on a tape record the op there.
+    fn forward(&self, input: Input) -> Self::Output;
+}
+
+/// One parameter as a [`Module`] visitor sees it: any tensor of element type `E`, whatever its
+/// shape.
+pub trait Parameter<E: Element> {
+    /// The autodiff id: `grads.get_raw(p.id())` finds its gradient.
+    fn id(&self) -> TensorId;
+    /// The sizes of its dims.
+    fn dims(&self) -> Vec<usize>;
+    /// Its values, row-major.
+    fn values(&self) -> &[E];
+    /// Its values, for an in-place update (copy-on-write; keeps id and trace).
+    fn values_mut(&mut self) -> &mut [E];
+    /// Traces it on `tape` as a leaf (`Some`), or cuts it from its tape (`None`).
+    fn set_tape(&mut self, tape: Option<&Tape<E>>);
+}
+
+impl<E: Element, S: Shape> Parameter<E> for Tensor<E, S> {
+    fn id(&self) -> TensorId {
+        Tensor::id(self)
+    }
+    fn dims(&self) -> Vec<usize> {
+        Tensor::dims(self).as_ref().to_vec()
+    }
+    fn values(&self) -> &[E] {
+        self.as_slice()
+    }
+    fn values_mut(&mut self) -> &mut [E] {
+        self.data_mut()
+    }
+    fn set_tape(&mut self, tape: Option<&Tape<E>>) {
+        // The same id either way, so optimiser state and gradients keep finding it.
+        let id = Tensor::id(self);
+        *self = match tape {
+            Some(tape) => self.trace(tape),
+            None => self.untraced(),
+        };
+        debug_assert_eq!(Tensor::id(self), id);
+    }
+}
+
+/// The callbacks a [`Module`] gives its parameters and sub-modules to, with the dotted name
+/// of each (`"conv1.weight"`).
+pub struct Visitor<'a, E: Element> {
+    prefix: String,
+    visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>),
+}
+
+impl<'a, E: Element> Visitor<'a, E> {
+    /// A visitor calling `visit` with every parameter's full name.
+    pub fn new(visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>)) -> Self {
+        Visitor {
+            prefix: String::new(),
+            visit,
+        }
+    }
+
+    /// Visits one parameter named `name` within the current module.
+    pub fn param(&mut self, name: &str, param: &mut dyn Parameter<E>) {
+        let full = format!("{}{name}", self.prefix);
+        (self.visit)(&full, param);
+    }
+
+    /// Visits the parameters of sub-module `name` (their names get the prefix `name.`).
+    pub fn module<M: Module<E> + ?Sized>(&mut self, name: &str, module: &mut M) {
+        let len = self.prefix.len();
+        self.prefix.push_str(name);
+        self.prefix.push('.');
+        module.visit(self);
+        self.prefix.truncate(len);
+    }
+}
+
+/// Something with parameters: a layer or a model. Visits its parameters by name, switches
+/// between training and evaluation, and gets (through [`ModuleExt`]) tracing, parameter
+/// counts, saving and loading.
+///
+/// Layers implement it by hand; a struct of layers gets it from [`model!`](crate::model).
+pub trait Module<E: Element> {
+    /// Calls `visitor.param(name, p)` for each own parameter and `visitor.module(name, m)`
+    /// for each sub-module, always in the same order.
+    fn visit(&mut self, visitor: &mut Visitor<'_, E>);
+
+    /// Switches training mode (`true`, the default) or evaluation mode (`false`), like
+    /// PyTorch's `model.train()` / `model.eval()`: dropout is the identity in evaluation.
+    fn set_training(&mut self, training: bool) {
+        let _ = training;
+    }
+}
+
+/// What every [`Module`] can do, built on [`Module::visit`].
+pub trait ModuleExt<E: Element>: Module<E> {
+    /// Calls `f` with every parameter's name and the parameter.
+    fn for_each_parameter(&mut self, mut f: impl FnMut(&str, &mut dyn Parameter<E>)) {
+        self.visit(&mut Visitor::new(&mut f));
+    }
+
+    /// Traces every parameter on `tape` (once, before training): the parameters keep their
+    /// ids, so each step's `backward()` gives their gradients.
+    fn trace(&mut self, tape: &Tape<E>) {
+        self.for_each_parameter(|_, p| p.set_tape(Some(tape)));
+    }
+
+    /// Cuts every parameter from its tape.
+    fn untrace(&mut self) {
+        self.for_each_parameter(|_, p| p.set_tape(None));
+    }
+
+    /// The parameters' names, in visiting order.
+    fn parameter_names(&mut self) -> Vec<String> {
+        let mut names = Vec::new();
+        self.for_each_parameter(|name, _| names.push(name.to_string()));
+        names
+    }
+
+    /// The number of trainable values.
+    fn parameter_count(&mut self) -> usize {
+        let mut count = 0;
+        self.for_each_parameter(|_, p| count += p.values().len());
+        count
+    }
+
+    /// Evaluation mode: `set_training(false)`.
+    fn eval(&mut self) {
+        self.set_training(false);
+    }
+
+    /// Training mode: `set_training(true)`.
+    fn train(&mut self) {
+        self.set_training(true);
+    }
+
+    /// Saves the weights to `path` as safetensors, one tensor per parameter, named as
+    /// [`parameter_names`](Self::parameter_names) lists them.
+    fn save(&mut self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
+        weights::save(self, path.as_ref())
+    }
+
+    /// Loads the weights from the safetensors file at `path`: every parameter must be there
+    /// with the model's element type and shape, and nothing else; on an error (naming the file,
+    /// the tensor and both shapes) the model is unchanged.
+    fn load(&mut self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
+        weights::load(self, path.as_ref())
+    }
+}
+
+impl<E: Element, M: Module<E> + ?Sized> ModuleExt<E> for M {}
+
+/// Building a layer or a model with seeded random parameters (PyTorch's default
+/// initialisation for each layer).
+pub trait Init: Sized {
+    /// Draws the parameters from `rng`.
+    fn init(rng: &mut Rng) -> Self;
+
+    /// Draws the parameters from a generator seeded with `seed`: the same seed gives the same
+    /// model.
+    fn new(seed: u64) -> Self {
+        Self::init(&mut Rng::new(seed))
+    }
+}
+
+/// Makes a struct of layers a model: declares the struct and implements [`Module`] (parameters
+/// named `field.param`, training mode passed to every field) and [`Init`] (each field
+/// initialised in order from one seeded generator). Write the forward pass in an `impl`
+/// block of your own (see [the module docs](crate::nn)).
+///
+/// Fields must implement `Module<E>` and `Init`: layers, or models made with this macro.
+#[macro_export]
+macro_rules! model {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$fmeta])* $fvis $field: $fty),*
+        }
+
+        impl<__E: $crate::element::Element> $crate::nn::Module<__E> for $name
+        where
+            $($fty: $crate::nn::Module<__E>),*
+        {
+            fn visit(&mut self, visitor: &mut $crate::nn::Visitor<'_, __E>) {
+                $(visitor.module(stringify!($field), &mut self.$field);)*
+            }
+            fn set_training(&mut self, training: bool) {
+                $($crate::nn::Module::<__E>::set_training(&mut self.$field, training);)*
+            }
+        }
+
+        impl $crate::nn::Init for $name {
+            fn init(rng: &mut $crate::tensor::Rng) -> Self {
+                $name {
+                    $($field: $crate::nn::Init::init(rng)),*
+                }
+            }
+        }
+    };
+}
+
+/// Draws a tensor uniform in `[-bound, bound)` from `rng` (PyTorch's Kaiming-uniform layers
+/// use `bound = 1/sqrt(fan_in)`).
+pub(crate) fn uniform<E: Element, S: crate::shape::ConstShape>(
+    rng: &mut Rng,
+    bound: f64,
+) -> Tensor<E, S> {
+    Tensor::rand_uniform(rng.next_u64(), E::of(-bound), E::of(bound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::model! {
+        /// A model with a sub-model, to check names and modes.
+        struct Outer {
+            head: Linear<f64, 3, 2>,
+            body: Inner,
+        }
+    }
+
+    crate::model! {
+        struct Inner {
+            fc: Linear<f64, 2, 3>,
+        }
+    }
+
+    #[test]
+    fn parameters_are_visited_by_dotted_name_and_traced_in_place() {
+        let mut model = Outer::new(5);
+        assert_eq!(
+            model.parameter_names(),
+            vec!["head.weight", "head.bias", "body.fc.weight", "body.fc.bias"]
+        );
+        assert_eq!(model.parameter_count(), 3 * 2 + 2 + 2 * 3 + 3);
+        let id = model.head.weight.id();
+        let tape = Tape::new();
+        model.trace(&tape);
+        assert!(model.head.weight.is_traced() && model.body.fc.bias.is_traced());
+        assert_eq!(model.head.weight.id(), id);
+        model.untrace();
+        assert!(!model.head.weight.is_traced());
+        // The same seed gives the same parameters; another seed others.
+        assert_eq!(
+            Outer::new(5).head.weight.to_vec(),
+            model.head.weight.to_vec()
+        );
+        assert_ne!(
+            Outer::new(6).head.weight.to_vec(),
+            model.head.weight.to_vec()
+        );
+    }
+}

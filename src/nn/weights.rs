@@ -1,0 +1,146 @@
+//! Saving and loading a model's weights as safetensors, the format PyTorch users share weights
+//! in: one tensor per parameter, named as [`Module::visit`] names it (`conv1.weight`).
+//!
+//! Loading checks everything before it changes anything: every parameter must be in the file
+//! with the model's element type and shape, and the file must hold nothing else; a truncated
+//! or corrupt file is an [`Error`], never a panic. On any error the model is left untouched.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, View};
+
+use super::{Module, ModuleExt};
+use crate::element::Element;
+use crate::error::{Error, Result};
+
+/// One parameter's bytes, as safetensors serialises it.
+struct Entry {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl View for &Entry {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// The model's weights as the bytes of a safetensors file.
+pub fn to_bytes<E: Element, M: Module<E> + ?Sized>(model: &mut M) -> Result<Vec<u8>> {
+    let mut entries = BTreeMap::new();
+    model.for_each_parameter(|name, p| {
+        let mut bytes = Vec::with_capacity(p.values().len() * E::BYTES);
+        for &v in p.values() {
+            v.write_le(&mut bytes);
+        }
+        entries.insert(
+            name.to_string(),
+            Entry {
+                dtype: E::DTYPE,
+                shape: p.dims(),
+                bytes,
+            },
+        );
+    });
+    safetensors::serialize(entries.iter(), None).map_err(|e| Error::WeightsFormat {
+        file: "<bytes>".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Loads weights from the bytes of a safetensors file (`file` names it in errors); see the
+/// module docs for what is checked.
+pub fn from_bytes<E: Element, M: Module<E> + ?Sized>(
+    model: &mut M,
+    bytes: &[u8],
+    file: &str,
+) -> Result<()> {
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::WeightsFormat {
+        file: file.into(),
+        message: e.to_string(),
+    })?;
+    // First pass: check every parameter against the file, change nothing.
+    let mut problem = None;
+    let mut wanted = BTreeSet::new();
+    model.for_each_parameter(|name, p| {
+        wanted.insert(name.to_string());
+        if problem.is_some() {
+            return;
+        }
+        problem = match tensors.tensor(name) {
+            Err(_) => Some(Error::MissingWeight {
+                file: file.into(),
+                tensor: name.into(),
+            }),
+            Ok(view) if view.dtype() != E::DTYPE => Some(Error::WeightDtype {
+                file: file.into(),
+                tensor: name.into(),
+                expected: format!("{:?}", E::DTYPE),
+                found: format!("{:?}", view.dtype()),
+            }),
+            Ok(view) if view.shape() != p.dims() => Some(Error::WeightShape {
+                file: file.into(),
+                tensor: name.into(),
+                expected: p.dims(),
+                found: view.shape().to_vec(),
+            }),
+            Ok(view) if view.data().len() != p.values().len() * E::BYTES => {
+                Some(Error::WeightsFormat {
+                    file: file.into(),
+                    message: format!("tensor `{name}` has {} bytes", view.data().len()),
+                })
+            }
+            Ok(_) => None,
+        };
+    });
+    if let Some(e) = problem {
+        return Err(e);
+    }
+    if let Some(extra) = tensors.names().into_iter().find(|n| !wanted.contains(*n)) {
+        return Err(Error::UnexpectedWeight {
+            file: file.into(),
+            tensor: extra.to_string(),
+        });
+    }
+    // Second pass: every check held; copy the values in place.
+    model.for_each_parameter(|name, p| {
+        let view = tensors.tensor(name).expect("checked above");
+        for (v, chunk) in p
+            .values_mut()
+            .iter_mut()
+            .zip(view.data().chunks_exact(E::BYTES))
+        {
+            *v = E::from_le_slice(chunk);
+        }
+    });
+    Ok(())
+}
+
+/// Saves the model's weights to `path` (safetensors).
+pub fn save<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    std::fs::write(path, bytes).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Loads the model's weights from `path` (safetensors); see the module docs.
+pub fn load<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    from_bytes(model, &bytes, &path.display().to_string())
+}
