@@ -43,6 +43,15 @@ pub enum Error {
         /// What the system said.
         message: String,
     },
+    /// A line of a text file (word vectors, sentences) that does not parse.
+    Parse {
+        /// The file.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A weights file that is not a well-formed safetensors file (truncated, corrupt header).
     WeightsFormat {
         /// The file (or `<bytes>` for an in-memory buffer).
@@ -125,6 +134,11 @@ impl fmt::Display for Error {
                  0..{bound}"
             ),
             Error::Io { path, message } => write!(f, "{path}: {message}"),
+            Error::Parse {
+                file,
+                line,
+                message,
+            } => write!(f, "{file}:{line}: {message}"),
             Error::WeightsFormat { file, message } => {
                 write!(f, "{file}: not a valid safetensors file: {message}")
             }

@@ -15,6 +15,7 @@
 //! - [`ops`]: the lecture's unroll view, convolution, the linear map.
 //! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
 //! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
+//! - [`text`]: the MR tokenizer, vocabularies, GloVe vectors, padded id batches.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -38,6 +39,7 @@ pub mod ops;
 pub mod optim;
 pub mod shape;
 pub mod tensor;
+pub mod text;
 
 pub use autodiff::{Gradients, Tape};
 pub use error::{Error, Result};
