@@ -39,9 +39,16 @@ pub use tensor::Tensor;
 pub mod prelude {
     pub use crate::autodiff::{gradcheck, Gradients, Tape};
     pub use crate::error::{Error, Result};
-    pub use crate::ops::conv::ConvParams;
+    pub use crate::ops::conv::{ConvParams, Minitorch};
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
+    };
+    // The shape relations: one bound per op for generic code, and the output shapes' aliases.
+    pub use crate::shape::{
+        Axes2, Axes3, Axes4, BatchDim, BatchDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape,
+        ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut, LinearShape, MaxOut,
+        MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast, ReshapeShape, SumOut,
+        SumShape, UnflattenShape,
     };
     pub use crate::tensor::{
         Element, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,

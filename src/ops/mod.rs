@@ -1,5 +1,6 @@
-//! Neural-network ops built on tensors: the unroll view and convolution (pooling, softmax,
-//! dropout, embedding and losses follow). See `src/ops/README.md` for where each lives.
+//! Neural-network ops built on tensors: the unroll view, convolution and the linear map
+//! (pooling, softmax, dropout, embedding and losses follow). See `src/ops/README.md` for where each lives.
 
 pub mod conv;
+pub mod linear;
 mod unroll;
