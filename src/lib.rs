@@ -6,12 +6,14 @@
 //!
 //! A guided tour:
 //! - [`shape`]: dims (`Dim<N>` or a runtime `usize`), shapes as tuples, compile-time shape
-//!   arithmetic through typenum.
+//!   arithmetic through typenum, and the shape relations: one named bound per op
+//!   ([`Conv2dShape`](shape::Conv2dShape), [`FlattenShape`](shape::FlattenShape), ...) that
+//!   generic code writes, with aliases for the outputs ([`Conv2dOut`](shape::Conv2dOut), ...).
 //! - [`tensor`]: the [`Tensor`] type, constructors, elementwise ops, reductions, `matmul`,
 //!   `reshape`, `permute`, `broadcast`.
 //! - [`autodiff`]: reverse mode: [`Tape`], `backward()`, typed [`Gradients`], and
 //!   [`gradcheck`](autodiff::gradcheck).
-//! - [`ops`]: the lecture's unroll view and convolution.
+//! - [`ops`]: the lecture's unroll view, convolution and the linear map.
 //!
 //! ```
 //! use shapetorch::prelude::*;
