@@ -126,6 +126,7 @@ macro_rules! reduction {
     (
         $(#[$doc:meta])*
         $rel:ident, $out:ident, $check:ident, $range:ident,
+        generic = $generic_message:literal,
         range = $range_message:literal
         $(, empty = $pair:ident, $empty:ident, $empty_message:literal, $empty_note:literal)? $(,)?
     ) => {
@@ -153,6 +154,7 @@ macro_rules! reduction {
 
         #[doc = concat!("The check of [`", stringify!($rel), "`], per rank.")]
         #[doc(hidden)]
+        #[diagnostic::on_unimplemented(message = $generic_message, label = "not a shape of rank 0 to 5")]
         pub trait $check<X, const I: usize> {
             /// The shape without axis `I`.
             type Output: Shape;
@@ -174,6 +176,11 @@ macro_rules! reduction {
         $(
             #[doc = concat!("The axis of [`", stringify!($rel), "`] is not empty: checked here if static, when the op runs if not.")]
             #[doc(hidden)]
+            #[diagnostic::on_unimplemented(
+                message = "the reduced axis {I} is `{D}`, neither a static `Dim<N>` nor a runtime `usize`",
+                label = "a generic dim",
+                note = "in generic code, add the op's relation to the where-clause (`MaxShape<I>`, `MeanShape<I>`)"
+            )]
             pub trait $pair<D, const I: usize> {}
             impl<T: ?Sized, const N: usize, const I: usize> $pair<Dim<N>, I> for T
             where
@@ -231,6 +238,7 @@ reduction!(
     SumOut,
     SumCheck,
     SumAxisInRange,
+    generic = "sum: `{X}` is not a tuple shape; in generic code add `where {X}: SumShape<{I}>`",
     range = "sum: axis {I} is out of range for a rank-{R} tensor",
 );
 
@@ -242,6 +250,7 @@ reduction!(
     MeanOut,
     MeanCheck,
     MeanAxisInRange,
+    generic = "mean: `{X}` is not a tuple shape; in generic code add `where {X}: MeanShape<{I}>`",
     range = "mean: axis {I} is out of range for a rank-{R} tensor",
     empty = MeanAxisPair,
     MeanAxisNotEmpty,
@@ -257,6 +266,7 @@ reduction!(
     MaxOut,
     MaxCheck,
     MaxAxisInRange,
+    generic = "max: `{X}` is not a tuple shape; in generic code add `where {X}: MaxShape<{I}>`",
     range = "max: axis {I} is out of range for a rank-{R} tensor",
     empty = MaxAxisPair,
     MaxAxisNotEmpty,
@@ -304,6 +314,10 @@ pub type Permuted<S, A> = <S as PermuteShape<A>>::Output;
 
 /// The check of [`PermuteShape`], per rank.
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "permute: `{A}` does not fit `{X}`; in generic code add `where {X}: PermuteShape<{A}>`",
+    label = "axes and rank differ, or not a tuple shape"
+)]
 pub trait PermuteCheck<X, A> {
     /// The permuted shape.
     type Output: Shape;

@@ -38,13 +38,21 @@ macro_rules! element_counts {
     ) => {
         #[doc = concat!("Dispatches the element-count check of `", stringify!($small), "`.")]
         #[doc(hidden)]
-        pub trait $counts<CS, CD, Bit> {}
-        impl<T: ?Sized, const N: usize, const M: usize, Bit> $counts<Dim<N>, Dim<M>, Bit> for T where
-            Bit: $small<N, M>
+        pub trait $counts<CS, CD, Bit, Src, Dst> {}
+        impl<T: ?Sized, const N: usize, const M: usize, Bit, Src, Dst>
+            $counts<Dim<N>, Dim<M>, Bit, Src, Dst> for T
+        where
+            Bit: $small<N, M>,
         {
         }
-        impl<T: ?Sized, CD, Bit> $counts<Many, CD, Bit> for T where Bit: $large {}
-        impl<T: ?Sized, const N: usize, Bit> $counts<Dim<N>, Many, Bit> for T where Bit: $large {}
+        impl<T: ?Sized, CD, Bit, Src, Dst> $counts<Many, CD, Bit, Src, Dst> for T where
+            Bit: $large<Src, Dst>
+        {
+        }
+        impl<T: ?Sized, const N: usize, Bit, Src, Dst> $counts<Dim<N>, Many, Bit, Src, Dst> for T where
+            Bit: $large<Src, Dst>
+        {
+        }
 
         #[doc = concat!("The element counts agree (`", stringify!($counts), "`), both at most 4096.")]
         #[doc(hidden)]
@@ -55,9 +63,9 @@ macro_rules! element_counts {
 
         #[doc = concat!("The element counts agree (`", stringify!($counts), "`), one above 4096.")]
         #[diagnostic::on_unimplemented(message = $large_message, label = $label, note = $note)]
-        pub trait $large {}
+        pub trait $large<Src, Dst> {}
         #[diagnostic::do_not_recommend]
-        impl $large for B1 {}
+        impl<Src, Dst> $large<Src, Dst> for B1 {}
     };
 }
 
@@ -66,7 +74,7 @@ element_counts!(
     ReshapeCountsMatch,
     ReshapeFits,
     small = "reshape: the input has {N} elements but the target shape has {M}",
-    large = "reshape: the input and the target shape hold different numbers of elements",
+    large = "reshape: `{Src}` and `{Dst}` hold different numbers of elements (a count above 4096 is not printed)",
     label = "element counts differ",
     note = "a reshape keeps every element, so the products of the dims must be equal",
 );
@@ -76,7 +84,7 @@ element_counts!(
     UnflattenCountsMatch,
     UnflattenFits,
     small = "unflatten: a sample has {N} elements but a target sample has {M}",
-    large = "unflatten: a sample and a target sample hold different numbers of elements",
+    large = "unflatten: samples `{Src}` and `{Dst}` hold different numbers of elements (a count above 4096 is not printed)",
     label = "per-sample element counts differ",
     note = "the batch dim stays; the dims after it must have equal products",
 );
@@ -98,7 +106,7 @@ where
     Dst: TypeNumel,
     S::Numel: IsEqual<Dst::Numel> + ElementCount,
     Dst::Numel: ElementCount,
-    (): ReshapeCounts<Count<S::Numel>, Count<Dst::Numel>, Eq<S::Numel, Dst::Numel>>,
+    (): ReshapeCounts<Count<S::Numel>, Count<Dst::Numel>, Eq<S::Numel, Dst::Numel>, S, Dst>,
 {
 }
 
@@ -229,6 +237,8 @@ macro_rules! unflatten_ranks {
                 Count<<($(Dim<$n>,)+) as TypeNumel>::Numel>,
                 Count<<($(Dim<$m>,)+) as TypeNumel>::Numel>,
                 Eq<<($(Dim<$n>,)+) as TypeNumel>::Numel, <($(Dim<$m>,)+) as TypeNumel>::Numel>,
+                ($(Dim<$n>,)+),
+                ($(Dim<$m>,)+),
             >,
         {
             #[inline]
