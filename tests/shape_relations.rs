@@ -143,14 +143,16 @@ fn sum_over_an_empty_axis_is_zero() {
 // ---------------------------------------------------------------------------------------------
 
 type P = ConvParams<2, 1, 1>;
+/// A 2-channel input of any batch, height and width.
+type Input<B, H, W> = (B, Dim<2>, H, W);
 
 /// conv2d generic over batch, height and width: one bound.
 fn conv_any_size<B: Dimension, H: Dimension, W: Dimension>(
-    x: &Tensor<f64, (B, Dim<2>, H, W)>,
+    x: &Tensor<f64, Input<B, H, W>>,
     w: &Tensor4<f64, 3, 2, 3, 3>,
-) -> Tensor<f64, Conv2dOut<(B, Dim<2>, H, W), 3, 3, 3, P>>
+) -> Tensor<f64, Conv2dOut<Input<B, H, W>, 3, 3, 3, P>>
 where
-    (B, Dim<2>, H, W): Conv2dShape<2, 3, 3, P>,
+    Input<B, H, W>: Conv2dShape<2, 3, 3, P>,
 {
     x.conv2d(w, P::default())
 }
