@@ -6,13 +6,15 @@
 //!
 //! A guided tour:
 //! - [`shape`]: dims (`Dim<N>` or a runtime `usize`), shapes as tuples, compile-time shape
-//!   arithmetic through typenum.
+//!   arithmetic through typenum, and the shape relations: one named bound per op
+//!   ([`Conv2dShape`](shape::Conv2dShape), [`FlattenShape`](shape::FlattenShape), ...) that
+//!   generic code writes, with aliases for the outputs ([`Conv2dOut`](shape::Conv2dOut), ...).
 //! - [`tensor`]: the [`Tensor`] type, constructors, elementwise ops, reductions, `matmul`,
 //!   `reshape`, `permute`, `broadcast`.
 //! - [`autodiff`]: reverse mode: [`Tape`] (and its rules for training loops), `backward()`,
 //!   typed [`Gradients`]; [`gradcheck`](gradcheck::gradcheck) checks any op's gradient.
 //! - [`memory`]: the buffer pool that lets a training step reuse the previous step's memory.
-//! - [`ops`]: the lecture's unroll view, convolution, the linear map.
+//! - [`ops`]: the lecture's unroll view, convolution and the linear map.
 //! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
 //! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
 //! - [`text`]: the MR tokenizer, vocabularies, GloVe vectors, padded id batches.
@@ -51,10 +53,17 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
     pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
-    pub use crate::ops::conv::ConvParams;
+    pub use crate::ops::conv::{ConvParams, Minitorch};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
+    };
+    // The shape relations: one bound per op for generic code, and the output shapes' aliases.
+    pub use crate::shape::{
+        Axes2, Axes3, Axes4, BatchDim, BatchDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape,
+        ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut, LinearShape, MaxOut,
+        MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast, ReshapeShape, SumOut,
+        SumShape, UnflattenShape,
     };
     pub use crate::tensor::{
         Element, IndexTensor, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,

@@ -2,7 +2,7 @@
 
 use super::{uniform, Forward, Init, Module, Visitor};
 use crate::element::Element;
-use crate::shape::{Dim, Dimension, InFeatures};
+use crate::shape::{Dim, LinearOut, LinearShape, ReplaceLast};
 use crate::tensor::{Rng, Tensor, Tensor1, Tensor2};
 
 /// A fully connected layer from `IN` to `OUT` features: `y = x · Wᵀ + b`, weight
@@ -34,14 +34,13 @@ impl<E: Element, const IN: usize, const OUT: usize> Module<E> for Linear<E, IN, 
     }
 }
 
-impl<E: Element, B: Dimension, F: Dimension, const IN: usize, const OUT: usize>
-    Forward<Tensor<E, (B, F)>> for Linear<E, IN, OUT>
+impl<E: Element, S, const IN: usize, const OUT: usize> Forward<Tensor<E, S>> for Linear<E, IN, OUT>
 where
-    F: InFeatures<Dim<IN>>,
+    S: LinearShape<Dim<IN>> + ReplaceLast<Dim<OUT>>,
 {
-    type Output = Tensor<E, (B, Dim<OUT>)>;
-    /// `[B, IN] → [B, OUT]`.
-    fn forward(&self, x: Tensor<E, (B, F)>) -> Self::Output {
-        x.linear(&self.weight, Some(&self.bias))
+    type Output = Tensor<E, LinearOut<S, Dim<OUT>>>;
+    /// `[B, IN] → [B, OUT]` (or `[B, T, IN] → [B, T, OUT]`).
+    fn forward(&self, x: Tensor<E, S>) -> Self::Output {
+        x.linear_bias(&self.weight, &self.bias)
     }
 }

@@ -2,5 +2,5 @@
 //! (pooling, softmax, dropout, embedding and losses follow). See `src/ops/README.md` for where each lives.
 
 pub mod conv;
-mod linear;
+pub mod linear;
 mod unroll;

@@ -16,7 +16,7 @@
 use std::ops::Mul;
 
 pub use typenum::Unsigned;
-use typenum::{Prod, UInt, UTerm, B0, B1, U1};
+use typenum::{IsLessOrEqual, LeEq, Prod, UInt, UTerm, B0, B1, U1};
 
 use super::{ConstDim, Dim};
 
@@ -92,6 +92,56 @@ tuple_numel!(A, B, C);
 tuple_numel!(A, B, C, D);
 tuple_numel!(A, B, C, D, F);
 
+/// An element count too large for the dim table: the compiler compares it but cannot print it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Many;
+
+/// A typenum number as something an error message can print: `Dim<N>` when it is at most
+/// [`MAX_STATIC_DIM`], else [`Many`].
+#[doc(hidden)]
+pub trait ElementCount {
+    /// `Dim<N>` or `Many`.
+    type Count;
+}
+
+impl<N> ElementCount for N
+where
+    N: CountAtMost<Num<Dim<MAX_STATIC_DIM>>>,
+{
+    type Count = <N as CountAtMost<Num<Dim<MAX_STATIC_DIM>>>>::Count;
+}
+
+/// `Dim<N>` when `N <= Max`, else [`Many`].
+#[doc(hidden)]
+pub trait CountAtMost<Max> {
+    /// `Dim<N>` or `Many`.
+    type Count;
+}
+impl<N, Max> CountAtMost<Max> for N
+where
+    N: IsLessOrEqual<Max> + CountIf<LeEq<N, Max>>,
+{
+    type Count = <N as CountIf<LeEq<N, Max>>>::Count;
+}
+
+/// [`ElementCount`]'s choice on the bit "at most the table's largest dim".
+#[doc(hidden)]
+pub trait CountIf<Bit> {
+    /// `Dim<N>` or `Many`.
+    type Count;
+}
+impl<N: ToDim> CountIf<B1> for N {
+    type Count = DimOf<N>;
+}
+impl<N> CountIf<B0> for N {
+    type Count = Many;
+}
+
+/// The printable form of the typenum number `N`: `Dim<N>` up to 4096, else [`Many`].
+#[doc(hidden)]
+pub type Count<N> = <N as ElementCount>::Count;
+
 /// `Self * Rhs` as a dim, computed by the compiler: `Dim<2>: MulDims<Dim<3>, Output = Dim<6>>`.
 /// One named bound that hides the typenum steps from generic user code.
 pub trait MulDims<Rhs> {
@@ -128,5 +178,13 @@ mod tests {
         );
         same(DimOf::<Num<Dim<MAX_STATIC_DIM>>>::default(), Dim::<4096>);
         assert_eq!(<Rank3<64, 28, 28> as TypeNumel>::Numel::USIZE, 64 * 28 * 28);
+        same(
+            Count::<<Rank3<16, 5, 5> as TypeNumel>::Numel>::default(),
+            Dim::<400>,
+        );
+        same(
+            Count::<<Rank3<64, 28, 28> as TypeNumel>::Numel>::default(),
+            Many,
+        );
     }
 }

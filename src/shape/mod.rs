@@ -16,16 +16,43 @@ mod axes;
 mod bridge;
 mod conv;
 mod relations;
+mod reshape;
 
-pub(crate) use axes::is_permutation;
-pub use axes::{RemoveAxis, SelectAxis};
+pub use axes::{
+    Axes2, Axes3, Axes4, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, RemoveAxis,
+    SelectAxis, SumOut, SumShape,
+};
+#[doc(hidden)]
+pub use axes::{
+    AxisIf, MaxAxisInRange, MaxAxisNotEmpty, MaxAxisPair, MaxCheck, MeanAxisInRange,
+    MeanAxisNotEmpty, MeanAxisPair, MeanCheck, PermuteAxisInRange, PermuteAxisOnce, PermuteCheck,
+    SumAxisInRange, SumCheck,
+};
+#[doc(hidden)]
+pub use bridge::{Count, CountAtMost, CountIf, ElementCount, Many};
 pub use bridge::{DimOf, MulDims, Num, ToDim, ToUnsigned, TypeNumel, Unsigned, MAX_STATIC_DIM};
 pub use conv::{
-    BiasMatches, ChannelsMatch, ConvOut, ConvOutDim, DilationNonZero, DimEq, KernelFitsHeight,
-    KernelFitsWidth, StrideNonZero,
+    BatchDim, ChannelsEqual, ChannelsMatch, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut,
+    Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, DilationNonZero,
+    DimEq, KernelFitsHeight, KernelFitsWidth, KernelNonEmpty, KernelNonZero, Minitorch,
+    StrideNonZero,
+};
+#[doc(hidden)]
+pub use conv::{
+    Conv1dCheckFor, Conv1dInputRank, Conv1dSizeFor, Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
 };
 pub(crate) use relations::assert_same_dims;
-pub use relations::{BatchDims, InFeatures, InnerDims, ReshapeFits};
+pub use relations::{
+    BatchDims, BiasDims, InnerDims, LinearBiasDims, LinearOut, LinearShape, ReplaceLast,
+};
+#[doc(hidden)]
+pub use relations::{FeaturesEqual, LinearCheck};
+#[doc(hidden)]
+pub use reshape::{
+    FlattenCheck, FlattenFits, ReshapeCounts, ReshapeCountsMatch, UnflattenCheck, UnflattenCounts,
+    UnflattenCountsMatch, UnflattenFits,
+};
+pub use reshape::{FlattenShape, Flattened, ReshapeFits, ReshapeShape, UnflattenShape};
 
 use std::fmt::Debug;
 

@@ -31,9 +31,7 @@
 //! inner(Dim::<3>, Dim::<4>); // the left matrix has 3 columns but the right matrix has 4 rows
 //! ```
 
-use typenum::B1;
-
-use super::{fmt_dims, Dim, Dimension};
+use super::{fmt_dims, Dim, Dimension, Shape};
 
 macro_rules! dim_relation {
     (
@@ -98,27 +96,106 @@ dim_relation!(
 );
 
 dim_relation!(
-    /// linear: the input's features equal the layer's in-features (the weight's columns).
-    InFeatures,
-    InFeaturesPair,
-    FeaturesMatch,
-    panic = "linear: the input's features and the layer's in-features differ",
-    message = "linear: the input has {N} features, the layer expects {M}",
-    label = "feature counts differ",
-    note = "a linear layer maps [batch, in_features] to [batch, out_features] with a weight [out_features, in_features]",
+    /// conv with a bias: the bias has one entry per output channel.
+    BiasDims,
+    BiasDimsPair,
+    BiasMatchesChannels,
+    panic = "convolution: the bias length differs from the weight's output channels",
+    message = "convolution: the bias has {N} entries but the weight has {M} output channels",
+    label = "bias length differs from out_channels",
 );
 
-/// reshape: source and target hold the same number of elements. Implemented only for typenum's
-/// `B1`, the result of `IsEqual` on the two element counts when they agree.
-#[diagnostic::on_unimplemented(
-    message = "reshape: `{Src}` and `{Dst}` hold different numbers of elements",
-    label = "element counts differ",
-    note = "a reshape keeps every element, so the products of the dims must be equal"
-)]
-pub trait ReshapeFits<Src, Dst> {}
+dim_relation!(
+    /// linear with a bias: the bias has one entry per output feature.
+    LinearBiasDims,
+    LinearBiasDimsPair,
+    LinearBiasMatchesOutputs,
+    panic = "linear: the bias length differs from the weight's output features",
+    message = "linear: the bias has {N} entries but the weight has {M} output features",
+    label = "bias length differs from out_features",
+);
 
-#[diagnostic::do_not_recommend]
-impl<Src, Dst> ReshapeFits<Src, Dst> for B1 {}
+/// The relation of `linear` (`x · Wᵀ`, `W` of shape `[out_features, K]`): `Self` is
+/// `[batch, in_features]` or `[batch, length, in_features]` and its last dim equals `K`,
+/// checked by the compiler when both are static, when the op runs if either is a runtime
+/// `usize`. The output is [`LinearOut`]. Generic code writes
+/// `where (B, X): LinearShape<Dim<IN>>` (no bound is needed when `X` is `Dim<IN>` itself).
+pub trait LinearShape<K>: Shape {}
+
+impl<S: Shape, K> LinearShape<K> for S where (): LinearCheck<S, K> {}
+
+/// The shape `linear` gives an input `S` with a weight of `O` output features: `S` with its
+/// last dim replaced by `O`.
+pub type LinearOut<S, O> = <S as ReplaceLast<O>>::Output;
+
+/// `Self` with its last dim replaced by `O`.
+pub trait ReplaceLast<O>: Shape {
+    /// The shape with `O` last.
+    type Output: Shape;
+    /// The shape with `o` last, as a value.
+    fn replace_last(&self, o: O) -> Self::Output;
+}
+
+macro_rules! replace_last {
+    ($($d:ident),*) => {
+        impl<$($d: Dimension,)* L: Dimension, O: Dimension> ReplaceLast<O> for ($($d,)* L,) {
+            type Output = ($($d,)* O,);
+            #[inline]
+            #[allow(non_snake_case)]
+            fn replace_last(&self, o: O) -> Self::Output {
+                let ($($d,)* _,) = *self;
+                ($($d,)* o,)
+            }
+        }
+    };
+}
+replace_last!();
+replace_last!(A);
+replace_last!(A, B);
+replace_last!(A, B, C);
+replace_last!(A, B, C, D);
+
+/// `linear`'s check, per rank and per kind of the two feature dims, asked of `()`; its message
+/// is the one for an input of the wrong rank.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "linear takes a 2-D [batch, in_features] or 3-D [batch, length, in_features] input; the input is `{X}`",
+    label = "not a 2-D or 3-D input",
+    note = "in generic code, add the op's relation: `where {X}: LinearShape<{K}>`"
+)]
+pub trait LinearCheck<X, K> {}
+
+/// linear: the input's features equal the weight's input features.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "linear: the input has {N} features, the layer expects {M}",
+    label = "feature counts differ",
+    note = "the weight is [out_features, in_features]; its second dim must equal the input's last dim"
+)]
+pub trait FeaturesEqual<const N: usize, const M: usize> {}
+impl<T: ?Sized, const N: usize> FeaturesEqual<N, N> for T {}
+
+macro_rules! linear_check {
+    ($($d:ident),+) => {
+        impl<T: ?Sized, $($d: Dimension,)+ const N: usize, const M: usize>
+            LinearCheck<($($d,)+ Dim<N>), Dim<M>> for T
+        where
+            (): FeaturesEqual<N, M>,
+        {
+        }
+        impl<T: ?Sized, $($d: Dimension,)+ const N: usize> LinearCheck<($($d,)+ Dim<N>), usize>
+            for T
+        {
+        }
+        impl<T: ?Sized, $($d: Dimension,)+ const M: usize> LinearCheck<($($d,)+ usize), Dim<M>>
+            for T
+        {
+        }
+        impl<T: ?Sized, $($d: Dimension,)+> LinearCheck<($($d,)+ usize), usize> for T {}
+    };
+}
+linear_check!(A);
+linear_check!(A, B);
 
 /// Panics with the op's name and both shapes when runtime shapes differ.
 pub(crate) fn assert_same_dims(op: &str, a: &[usize], b: &[usize]) {

@@ -2,7 +2,10 @@
 //! `mean_all`), with their gradients.
 //!
 //! The axis is a const generic; the result's shape is the input's without that axis, computed
-//! by the compiler. Like `torch.sum(x, dim)` with `keepdim=False`.
+//! by the compiler. Like `torch.sum(x, dim)` with `keepdim=False`. Each reduction's one bound
+//! is its shape relation ([`SumShape`], [`MeanShape`], [`MaxShape`]): an axis out of range is a
+//! compile error ("sum: axis 5 is out of range for a rank-3 tensor"), and so is `mean` or `max`
+//! over a static axis of size 0 (over a runtime one, a panic naming the op and the axis).
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -14,7 +17,7 @@
 //! ```
 
 use super::{Element, IndexTensor, Tensor};
-use crate::shape::{Dim, RemoveAxis, SelectAxis, Shape};
+use crate::shape::{Dim, MaxOut, MaxShape, MeanShape, SelectAxis, Shape, SumShape};
 
 /// Splits `dims` around `axis` into `(outer, n, inner)`: the element `[o, k, i]` of that 3-D
 /// view lies at `(o * n + k) * inner + i`.
@@ -25,28 +28,30 @@ pub(crate) fn split_at_axis(dims: &[usize], axis: usize) -> (usize, usize, usize
 }
 
 impl<E: Element, S: Shape> Tensor<E, S> {
-    /// Sums over axis `I`: `out[o, i] = sum_k x[o, k, i]`.
-    pub fn sum<const I: usize>(&self) -> Tensor<E, S::Output>
+    /// Sums over axis `I`: `out[o, i] = sum_k x[o, k, i]` (0 over an empty axis).
+    pub fn sum<const I: usize>(&self) -> Tensor<E, <S as SumShape<I>>::Output>
     where
-        S: RemoveAxis<I>,
+        S: SumShape<I>,
     {
-        self.sum_scaled::<I>(E::one())
+        self.sum_scaled::<I, _>(self.shape().reduced(), E::one())
     }
 
-    /// Averages over axis `I`.
-    pub fn mean<const I: usize>(&self) -> Tensor<E, S::Output>
+    /// Averages over axis `I`. An empty axis is a compile error if static, a panic if not.
+    pub fn mean<const I: usize>(&self) -> Tensor<E, <S as MeanShape<I>>::Output>
     where
-        S: RemoveAxis<I>,
+        S: MeanShape<I>,
     {
         let n = self.dims().as_ref()[I];
-        self.sum_scaled::<I>(E::one() / E::of(n as f64))
+        assert!(
+            n > 0,
+            "mean: axis {I} is empty (size 0); the mean of no elements is 0/0"
+        );
+        self.sum_scaled::<I, _>(self.shape().reduced(), E::one() / E::of(n as f64))
     }
 
-    /// `scale * sum over axis I`; the gradient sends `scale * grad` back to every summand.
-    fn sum_scaled<const I: usize>(&self, scale: E) -> Tensor<E, S::Output>
-    where
-        S: RemoveAxis<I>,
-    {
+    /// `scale * sum over axis I`, in the shape `out_shape` (the input's without axis `I`); the
+    /// gradient sends `scale * grad` back to every summand.
+    fn sum_scaled<const I: usize, So: Shape>(&self, out_shape: So, scale: E) -> Tensor<E, So> {
         let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
         let x = self.as_slice();
         let mut out = vec![E::zero(); outer * inner];
@@ -60,33 +65,31 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         }
         out.iter_mut().for_each(|v| *v = *v * scale);
         let x_id = self.id();
-        Tensor::from_op(
-            "sum",
-            self.shape().remove(),
-            out,
-            &[self],
-            move |grad_y, grads| {
-                let grad_x = grads.accumulator(x_id, outer * n * inner);
-                for o in 0..outer {
-                    for k in 0..n {
-                        let dst = &mut grad_x[(o * n + k) * inner..][..inner];
-                        for (g, &gy) in dst.iter_mut().zip(&grad_y[o * inner..][..inner]) {
-                            *g += gy * scale;
-                        }
+        Tensor::from_op("sum", out_shape, out, &[self], move |grad_y, grads| {
+            let grad_x = grads.accumulator(x_id, outer * n * inner);
+            for o in 0..outer {
+                for k in 0..n {
+                    let dst = &mut grad_x[(o * n + k) * inner..][..inner];
+                    for (g, &gy) in dst.iter_mut().zip(&grad_y[o * inner..][..inner]) {
+                        *g += gy * scale;
                     }
                 }
-            },
-        )
+            }
+        })
     }
 
     /// The maximum over axis `I`. The gradient goes to the first maximal element of each slice,
-    /// as in PyTorch's `torch.max(x, dim)`.
-    pub fn max<const I: usize>(&self) -> Tensor<E, S::Output>
+    /// as in PyTorch's `torch.max(x, dim)`. An empty axis is a compile error if static, a panic
+    /// if not.
+    pub fn max<const I: usize>(&self) -> Tensor<E, <S as MaxShape<I>>::Output>
     where
-        S: RemoveAxis<I>,
+        S: MaxShape<I>,
     {
         let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
-        assert!(n > 0, "max: axis {I} is empty");
+        assert!(
+            n > 0,
+            "max: axis {I} is empty (size 0); there is no maximum of no elements"
+        );
         let x = self.as_slice();
         // argmax[o * inner + i] = the k of the largest x[o, k, i]
         let mut argmax = vec![0usize; outer * inner];
@@ -102,7 +105,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         let x_id = self.id();
         Tensor::from_op(
             "max",
-            self.shape().remove(),
+            self.shape().reduced(),
             out,
             &[self],
             move |grad_y, grads| {
@@ -127,9 +130,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// let predicted: IndexTensor<Rank1<2>, 3> = logits.argmax::<1, 3>();
     /// assert_eq!(predicted.to_vec(), vec![1, 0]);
     /// ```
-    pub fn argmax<const I: usize, const N: usize>(&self) -> IndexTensor<S::Output, N>
+    pub fn argmax<const I: usize, const N: usize>(&self) -> IndexTensor<MaxOut<S, I>, N>
     where
-        S: RemoveAxis<I> + SelectAxis<I, Dim = Dim<N>>,
+        S: MaxShape<I> + SelectAxis<I, Dim = Dim<N>>,
     {
         let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
         assert!(n > 0, "argmax: axis {I} is empty");
@@ -142,7 +145,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
                     (1..n).fold(0, |best, k| if at(k) > at(best) { k } else { best });
             }
         }
-        IndexTensor::from_valid(self.shape().remove(), out)
+        IndexTensor::from_valid(self.shape().reduced(), out)
     }
 
     /// The sum of every element, as a scalar tensor (the usual loss reduction).

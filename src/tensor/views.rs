@@ -1,5 +1,8 @@
-//! Shape changes: `reshape` (checked element count), `permute`/`t` (reordered dims) and
-//! `broadcast` (a new axis, repeated), each with its gradient.
+//! Shape changes: `reshape` (checked element count), `flatten` and `unflatten` (per-sample
+//! reshapes that keep the batch dim, which may be a runtime `usize`), `permute`/`t` (reordered
+//! dims) and `broadcast` (a new axis, repeated), each with its gradient. Each takes its shape
+//! relation ([`ReshapeShape`], [`FlattenShape`], [`UnflattenShape`], [`PermuteShape`]) as its one
+//! bound, which is also what generic code writes.
 //!
 //! Storage stays contiguous: a permute or broadcast copies into the new layout, which keeps
 //! every kernel downstream simple (one row-major layout to handle).
@@ -14,33 +17,73 @@
 //! let rows: Tensor2<f32, 2, 3> = bias.broadcast::<0, _>();
 //! assert_eq!((&x + &rows).to_vec(), vec![1.0, 3.0, 5.0, 4.0, 6.0, 8.0]);
 //! # assert_eq!(flat.to_vec(), x.to_vec());
+//! // A runtime batch of 3 images [16, 5, 5]: 400 features each, computed by the compiler.
+//! let maps = Tensor::<f32, (usize, Dim<16>, Dim<5>, Dim<5>)>::zeros_shaped((3, Dim, Dim, Dim));
+//! let features: Tensor<f32, (usize, Dim<400>)> = maps.flatten();
+//! let back: Tensor<f32, (usize, Dim<16>, Dim<25>)> = features.unflatten();
+//! assert_eq!(back.dims(), [3, 16, 25]);
 //! ```
-
-use typenum::IsEqual;
 
 use super::reduce::split_at_axis;
 use super::{Element, Tensor};
 use crate::memory::Buffer;
 use crate::shape::{
-    fmt_dims, is_permutation, ConstShape, Dimension, RemoveAxis, ReshapeFits, SelectAxis, Shape,
-    TypeNumel,
+    fmt_dims, Axes2, Axes3, Axes4, ConstShape, FlattenShape, PermuteShape, Permuted, RemoveAxis,
+    ReshapeShape, Shape, UnflattenShape,
 };
 
 impl<E: Element, S: Shape> Tensor<E, S> {
     /// The same elements in a shape of equal element count, computed by the compiler:
-    /// `[2, 3, 4] -> [6, 4]` compiles, `[2, 3] -> [4, 2]` does not. Like `torch.reshape`.
+    /// `[2, 3, 4] -> [6, 4]` compiles, `[2, 3] -> [4, 2]` does not ("reshape: the input
+    /// `(Dim<2>, Dim<3>)` has 6 elements but the target `(Dim<4>, Dim<2>)` has 8"). Like
+    /// `torch.reshape`.
     ///
-    /// Both shapes must be static with dims up to 4096: `TypeNumel` holds only for those, and it
-    /// is the one bound here that says so, so that a runtime dim gives one short error. For
-    /// runtime dims use [`reshape_to`](Self::reshape_to).
-    pub fn reshape<Dst>(&self) -> Tensor<E, Dst>
+    /// Both shapes must be static with dims up to 4096 (the element counts may be larger). With
+    /// a runtime batch dim use [`flatten`](Self::flatten) or [`unflatten`](Self::unflatten),
+    /// which check the per-sample count; with other runtime dims,
+    /// [`reshape_to`](Self::reshape_to), checked when it runs.
+    pub fn reshape<Dst: Shape + Default>(&self) -> Tensor<E, Dst>
     where
-        S: TypeNumel,
-        Dst: Shape + Default + TypeNumel,
-        S::Numel: IsEqual<Dst::Numel>,
-        <S::Numel as IsEqual<Dst::Numel>>::Output: ReshapeFits<S, Dst>,
+        S: ReshapeShape<Dst>,
     {
         self.reshape_to(Dst::default())
+    }
+
+    /// `[B, D1, D2, ..] -> [B, D1 * D2 * ..]` (rank 3 to 5), the per-sample size computed by the
+    /// compiler and the batch dim kept (a runtime `usize` or a `Dim`), like
+    /// `torch.flatten(x, 1)`: what goes between the convolutions and the linear layers. The
+    /// gradient is reshaped back.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let x = Tensor::<f32, (usize, Dim<16>, Dim<5>, Dim<5>)>::zeros_shaped((8, Dim, Dim, Dim));
+    /// let y: Tensor<f32, (usize, Dim<400>)> = x.flatten();
+    /// assert_eq!(y.dims(), [8, 400]);
+    /// ```
+    pub fn flatten(&self) -> Tensor<E, S::Output>
+    where
+        S: FlattenShape,
+    {
+        self.reshape_to(self.shape().flattened())
+    }
+
+    /// Reshapes every sample and keeps the batch dim: `[B, 400] -> [B, 16, 5, 5]` (the inverse
+    /// of [`flatten`](Self::flatten), like `torch.nn.Unflatten(1, (16, 5, 5))`), or any other
+    /// per-sample reshape such as `[B, 16, 5, 5] -> [B, 16, 25]`. The batch dim may be a runtime
+    /// `usize`; the compiler checks that a sample keeps its element count. The gradient is
+    /// reshaped back.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let x = Tensor::<f32, (usize, Dim<400>)>::zeros_shaped((8, Dim));
+    /// let y: Tensor<f32, (usize, Dim<16>, Dim<5>, Dim<5>)> = x.unflatten();
+    /// assert_eq!(y.dims(), [8, 16, 5, 5]);
+    /// ```
+    pub fn unflatten<Dst: Shape>(&self) -> Tensor<E, Dst>
+    where
+        S: UnflattenShape<Dst>,
+    {
+        self.reshape_to(self.shape().unflattened())
     }
 
     /// The same elements in the shape `dst`, which may hold runtime dims; panics naming both
@@ -141,122 +184,54 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     }
 }
 
-/// A permuted rank-2 shape.
-type Permuted2<S, const P0: usize, const P1: usize> =
-    (<S as SelectAxis<P0>>::Dim, <S as SelectAxis<P1>>::Dim);
-
-impl<E: Element, A: Dimension, B: Dimension> Tensor<E, (A, B)> {
+impl<E: Element, A: crate::shape::Dimension, B: crate::shape::Dimension> Tensor<E, (A, B)> {
     /// The transpose `[A, B] -> [B, A]`, like `torch.Tensor.t`.
     pub fn t(&self) -> Tensor<E, (B, A)> {
         self.permute::<1, 0>()
     }
 
-    /// Reorders the dims: output axis `i` is input axis `Pi`. A repeated axis fails the build.
-    pub fn permute<const P0: usize, const P1: usize>(&self) -> Tensor<E, Permuted2<(A, B), P0, P1>>
+    /// Reorders the dims: output axis `i` is input axis `Pi`. An axis out of range or listed
+    /// twice fails the build.
+    pub fn permute<const P0: usize, const P1: usize>(
+        &self,
+    ) -> Tensor<E, Permuted<(A, B), Axes2<P0, P1>>>
     where
-        (A, B): SelectAxis<P0> + SelectAxis<P1>,
+        (A, B): PermuteShape<Axes2<P0, P1>>,
     {
-        let () = Axes2::<P0, P1>::VALID;
-        let s = self.shape();
-        let dst = (SelectAxis::<P0>::select(s), SelectAxis::<P1>::select(s));
-        self.permute_by(dst, &[P0, P1])
+        self.permute_by(self.shape().permuted(), &[P0, P1])
     }
 }
 
-/// The message for axes that are not a permutation (an axis listed twice), or `None`.
-const fn repeated_axis(axes: &[usize]) -> Option<&'static str> {
-    const REPEATED: [&str; 4] = [
-        "permute: axis 0 is listed twice; each axis must appear exactly once",
-        "permute: axis 1 is listed twice; each axis must appear exactly once",
-        "permute: axis 2 is listed twice; each axis must appear exactly once",
-        "permute: axis 3 is listed twice; each axis must appear exactly once",
-    ];
-    if is_permutation(axes) {
-        return None;
-    }
-    let mut i = 0;
-    while i < axes.len() {
-        let mut j = i + 1;
-        while j < axes.len() {
-            if axes[i] == axes[j] && axes[i] < REPEATED.len() {
-                return Some(REPEATED[axes[i]]);
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    Some("permute: the axes are not a permutation")
-}
-
-/// The axes of a permute, checked when the build evaluates `VALID`: a repeated axis fails it with
-/// an error naming the constant, `Axes3::<0, 0, 2>::VALID`, so the axes show in the message.
-macro_rules! permute_axes {
-    ($name:ident; $($p:ident),+) => {
-        struct $name<$(const $p: usize),+>;
-        impl<$(const $p: usize),+> $name<$($p),+> {
-            const VALID: () = match repeated_axis(&[$($p),+]) {
-                Some(message) => panic!("{}", message),
-                None => (),
-            };
-        }
-    };
-}
-permute_axes!(Axes2; P0, P1);
-permute_axes!(Axes3; P0, P1, P2);
-permute_axes!(Axes4; P0, P1, P2, P3);
-
-/// A permuted rank-3 shape.
-type Permuted3<S, const P0: usize, const P1: usize, const P2: usize> = (
-    <S as SelectAxis<P0>>::Dim,
-    <S as SelectAxis<P1>>::Dim,
-    <S as SelectAxis<P2>>::Dim,
-);
-
-impl<E: Element, A: Dimension, B: Dimension, C: Dimension> Tensor<E, (A, B, C)> {
-    /// Reorders the dims: output axis `i` is input axis `Pi`, like `torch.permute`.
-    /// A repeated axis fails the build.
+impl<E: Element, A, B, C> Tensor<E, (A, B, C)>
+where
+    (A, B, C): Shape,
+{
+    /// Reorders the dims: output axis `i` is input axis `Pi`, like `torch.permute`. An axis out
+    /// of range ("permute: axis 3 is out of range for a rank-3 tensor") or listed twice
+    /// ("permute: axis 0 is listed twice") fails the build.
     pub fn permute<const P0: usize, const P1: usize, const P2: usize>(
         &self,
-    ) -> Tensor<E, Permuted3<(A, B, C), P0, P1, P2>>
+    ) -> Tensor<E, Permuted<(A, B, C), Axes3<P0, P1, P2>>>
     where
-        (A, B, C): SelectAxis<P0> + SelectAxis<P1> + SelectAxis<P2>,
+        (A, B, C): PermuteShape<Axes3<P0, P1, P2>>,
     {
-        let () = Axes3::<P0, P1, P2>::VALID;
-        let s = self.shape();
-        let dst = (
-            SelectAxis::<P0>::select(s),
-            SelectAxis::<P1>::select(s),
-            SelectAxis::<P2>::select(s),
-        );
-        self.permute_by(dst, &[P0, P1, P2])
+        self.permute_by(self.shape().permuted(), &[P0, P1, P2])
     }
 }
 
-/// A permuted rank-4 shape.
-type Permuted4<S, const P0: usize, const P1: usize, const P2: usize, const P3: usize> = (
-    <S as SelectAxis<P0>>::Dim,
-    <S as SelectAxis<P1>>::Dim,
-    <S as SelectAxis<P2>>::Dim,
-    <S as SelectAxis<P3>>::Dim,
-);
-
-impl<E: Element, A: Dimension, B: Dimension, C: Dimension, D: Dimension> Tensor<E, (A, B, C, D)> {
+impl<E: Element, A, B, C, D> Tensor<E, (A, B, C, D)>
+where
+    (A, B, C, D): Shape,
+{
     /// Reorders the dims: output axis `i` is input axis `Pi` (`<0, 2, 3, 1>` is NCHW to NHWC).
-    /// A repeated axis fails the build.
+    /// An axis out of range or listed twice fails the build.
+    #[allow(clippy::type_complexity)]
     pub fn permute<const P0: usize, const P1: usize, const P2: usize, const P3: usize>(
         &self,
-    ) -> Tensor<E, Permuted4<(A, B, C, D), P0, P1, P2, P3>>
+    ) -> Tensor<E, Permuted<(A, B, C, D), Axes4<P0, P1, P2, P3>>>
     where
-        (A, B, C, D): SelectAxis<P0> + SelectAxis<P1> + SelectAxis<P2> + SelectAxis<P3>,
+        (A, B, C, D): PermuteShape<Axes4<P0, P1, P2, P3>>,
     {
-        let () = Axes4::<P0, P1, P2, P3>::VALID;
-        let s = self.shape();
-        let dst = (
-            SelectAxis::<P0>::select(s),
-            SelectAxis::<P1>::select(s),
-            SelectAxis::<P2>::select(s),
-            SelectAxis::<P3>::select(s),
-        );
-        self.permute_by(dst, &[P0, P1, P2, P3])
+        self.permute_by(self.shape().permuted(), &[P0, P1, P2, P3])
     }
 }

@@ -22,7 +22,31 @@
 //!
 //! The teaching convention ([`conv1d_minitorch`](Tensor::conv1d_minitorch)) keeps the input's
 //! width and anchors the kernel at the left: `output[t] = sum_k weight[k] * input[t + k]`, zero
-//! past the end. It is the same kernel with `K - 1` zeros of padding on the right only.
+//! past the end. It is the same kernel with `K - 1` zeros of padding on the right only, and the
+//! same op with the hyper-parameters [`Minitorch`] instead of [`ConvParams`].
+//!
+//! Generic code (a layer generic over batch, height and width, or over channels) writes one
+//! bound per call, the op's shape relation, and names the output with its alias:
+//!
+//! ```
+//! use shapetorch::prelude::*;
+//! type P = ConvParams<1, 0, 1>;
+//! fn conv<B: Dimension, H: Dimension, W: Dimension>(
+//!     x: &Tensor<f32, (B, Dim<1>, H, W)>,
+//!     w: &Tensor4<f32, 6, 1, 5, 5>,
+//! ) -> Tensor<f32, Conv2dOut<(B, Dim<1>, H, W), 6, 5, 5, P>>
+//! where
+//!     (B, Dim<1>, H, W): Conv2dShape<1, 5, 5, P>,
+//! {
+//!     x.conv2d(w, P::default())
+//! }
+//! let x = Tensor::<f32, (usize, Dim<1>, Dim<28>, Dim<28>)>::zeros_shaped((2, Dim, Dim, Dim));
+//! let y: Tensor<f32, (usize, Dim<6>, Dim<24>, Dim<24>)> = conv(&x, &Tensor4::zeros());
+//! # let _ = y;
+//! ```
+//!
+//! Only the batch generic (`Tensor<f32, (B, Dim<1>, Dim<28>, Dim<28>)>`), or the channels as
+//! const generics shared by input and weight, need no bound at all.
 //!
 //! Two kernels compute every convolution: a direct loop ([`direct`]) and the lecture's
 //! unroll (im2col) followed by a matrix multiply ([`unroll`]); [`ConvAlgorithm`] picks
@@ -47,32 +71,11 @@ use std::cell::Cell;
 use crate::autodiff::Gradients;
 use crate::memory::Buffer;
 use crate::shape::{
-    BiasMatches, ChannelsMatch, ConvOut, DilationNonZero, Dim, DimEq, Dimension, KernelFitsHeight,
-    KernelFitsWidth, Shape, StrideNonZero,
+    BatchDim, BiasDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape, Dim, Dimension, Rank3,
+    Rank4, Shape,
 };
+pub use crate::shape::{ConvHyperParams, ConvParams, Minitorch};
 use crate::tensor::{Element, OpInput, Tensor};
-
-/// Convolution hyper-parameters as types, in PyTorch's order: `ConvParams::<STRIDE, PADDING,
-/// DILATION>`. Padding is the number of zeros on each side; stride and dilation apply to every
-/// spatial axis. Trailing ones may be left out (`ConvParams::<2>` is stride 2, no padding,
-/// dilation 1); `ConvParams::DEFAULT` is `<1, 0, 1>`.
-///
-/// ```
-/// use shapetorch::prelude::*;
-/// let x = Tensor3::<f32, 2, 3, 10>::zeros();
-/// let w = Tensor3::<f32, 4, 3, 3>::zeros();
-/// let _: Tensor3<f32, 2, 4, 8> = x.conv1d(&w, ConvParams::DEFAULT);
-/// let _: Tensor3<f32, 2, 4, 4> = x.conv1d(&w, ConvParams::<2>); // (10 - 3)/2 + 1
-/// let _: Tensor3<f32, 2, 4, 5> = x.conv1d(&w, ConvParams::<2, 1>); // (10 + 2 - 3)/2 + 1
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ConvParams<const STRIDE: usize = 1, const PADDING: usize = 0, const DILATION: usize = 1>;
-
-impl ConvParams {
-    /// PyTorch's defaults: stride 1, no padding, dilation 1. (`ConvParams::default()` cannot
-    /// pick them: Rust does not infer const generics from their defaults.)
-    pub const DEFAULT: ConvParams<1, 0, 1> = ConvParams;
-}
 
 /// Which kernel computes a convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,263 +224,192 @@ fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
     )
 }
 
-/// The output shape of conv1d on a `[B, C, W]` input.
-type Conv1dOut<
-    B,
-    const O: usize,
-    const W: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const D: usize,
-> = (B, Dim<O>, <Dim<W> as ConvOut<K, S, P, D>>::Output);
+/// The input's dims as an array of `R` sizes (the relations have checked the rank).
+fn dims_of<E: Element, S: Shape, const R: usize>(x: &Tensor<E, S>) -> [usize; R] {
+    let dims = x.dims();
+    dims.as_ref()
+        .try_into()
+        .expect("convolution: rank checked at compile time")
+}
 
-impl<E: Element, B: Dimension, const C: usize, const W: usize> Tensor<E, (B, Dim<C>, Dim<W>)> {
-    fn geometry_1d(
-        &self,
-        out_channels: usize,
-        k: usize,
-        out_w: usize,
-        stride: usize,
-        pad_left: usize,
-        dilation: usize,
-    ) -> ConvGeometry {
-        ConvGeometry {
-            batch: self.shape().0.size(),
-            in_channels: C,
-            out_channels,
-            in_h: 1,
-            in_w: W,
-            kernel_h: 1,
-            kernel_w: k,
-            out_h: 1,
-            out_w,
-            stride,
-            pad_top: 0,
-            pad_left,
-            dilation,
-        }
+/// The geometry of a conv1d (a conv2d of height 1) on an input `[B, C, W]`.
+fn geometry_1d<P: ConvHyperParams>(
+    [batch, in_channels, in_w]: [usize; 3],
+    out_channels: usize,
+    kernel_w: usize,
+    out_w: usize,
+) -> ConvGeometry {
+    ConvGeometry {
+        batch,
+        in_channels,
+        out_channels,
+        in_h: 1,
+        in_w,
+        kernel_h: 1,
+        kernel_w,
+        out_h: 1,
+        out_w,
+        stride: P::STRIDE,
+        pad_top: 0,
+        pad_left: P::PADDING,
+        dilation: P::DILATION,
     }
+}
 
+/// The geometry of a conv2d on an input `[B, C, H, W]`.
+fn geometry_2d<P: ConvHyperParams>(
+    [batch, in_channels, in_h, in_w]: [usize; 4],
+    out_channels: usize,
+    [kernel_h, kernel_w]: [usize; 2],
+    [out_h, out_w]: [usize; 2],
+) -> ConvGeometry {
+    ConvGeometry {
+        batch,
+        in_channels,
+        out_channels,
+        in_h,
+        in_w,
+        kernel_h,
+        kernel_w,
+        out_h,
+        out_w,
+        stride: P::STRIDE,
+        pad_top: P::PADDING,
+        pad_left: P::PADDING,
+        dilation: P::DILATION,
+    }
+}
+
+/// The convolutions, on a tensor of any shape `S`: each is bounded by its shape relation
+/// ([`Conv1dShape`], [`Conv2dShape`]), so a tensor of the wrong rank gets the relation's
+/// message ("conv2d takes a 4-D input [batch, channels, height, width]") rather than "no method
+/// named `conv2d`", and generic code writes one bound per call.
+impl<E: Element, S: Shape> Tensor<E, S> {
     /// 1-D convolution `[B, C, W] * [O, C, K] -> [B, O, W_out]`, like
-    /// `torch.nn.functional.conv1d(input, weight, stride=S, padding=P, dilation=D)`.
+    /// `torch.nn.functional.conv1d(input, weight, stride=S, padding=P, dilation=D)` with
+    /// `params` = [`ConvParams::<S, P, D>`](ConvParams) (or [`Minitorch`]).
     ///
-    /// Compile errors: the weight's in-channels differ from the input's; the dilated kernel is
-    /// wider than the padded input; stride or dilation is zero.
-    pub fn conv1d<
-        const O: usize,
-        const WC: usize,
-        const K: usize,
-        const S: usize,
-        const P: usize,
-        const D: usize,
-    >(
+    /// Compile errors: the input is not 3-D; the weight's in-channels differ from the input's;
+    /// the dilated kernel is wider than the padded input; stride, dilation or kernel is zero.
+    /// Generic code bounds the input shape with [`Conv1dShape`] and names the output
+    /// [`Conv1dOut`].
+    pub fn conv1d<const O: usize, const WC: usize, const K: usize, P: ConvHyperParams>(
         &self,
-        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<K>)>,
-        _params: ConvParams<S, P, D>,
-    ) -> Tensor<E, Conv1dOut<B, O, W, K, S, P, D>>
+        weight: &Tensor<E, Rank3<O, WC, K>>,
+        _params: P,
+    ) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where
-        Dim<C>: DimEq<WC>,
-        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
-        Dim<W>: ConvOut<K, S, P, D>,
-        <Dim<W> as ConvOut<K, S, P, D>>::Fits: KernelFitsWidth<W, K, P, D>,
-        <Dim<W> as ConvOut<K, S, P, D>>::StrideOk: StrideNonZero<S>,
-        <Dim<W> as ConvOut<K, S, P, D>>::DilationOk: DilationNonZero<D>,
+        S: BatchDim + Conv1dShape<WC, K, P>,
     {
-        let out_w = <Dim<W> as ConvOut<K, S, P, D>>::Output::default();
-        let g = self.geometry_1d(O, K, out_w.size(), S, P, D);
-        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, out_w))
+        let out_w = self.shape().out_width();
+        let g = geometry_1d::<P>(dims_of(self), O, K, out_w.size());
+        let out_shape = (self.shape().batch(), Dim, out_w);
+        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, out_shape)
     }
 
     /// [`conv1d`](Self::conv1d) plus a bias `[O]` added to every output position, like
     /// `torch.nn.functional.conv1d(input, weight, bias, ...)`. A bias of the wrong length is a
-    /// compile error.
-    pub fn conv1d_bias<
-        const O: usize,
-        const WC: usize,
-        const BL: usize,
-        const K: usize,
-        const S: usize,
-        const P: usize,
-        const D: usize,
-    >(
+    /// compile error (checked when the op runs if its length is a runtime `usize`).
+    pub fn conv1d_bias<const O: usize, const WC: usize, const K: usize, BL, P: ConvHyperParams>(
         &self,
-        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<K>)>,
-        bias: &Tensor<E, (Dim<BL>,)>,
-        _params: ConvParams<S, P, D>,
-    ) -> Tensor<E, Conv1dOut<B, O, W, K, S, P, D>>
+        weight: &Tensor<E, Rank3<O, WC, K>>,
+        bias: &Tensor<E, (BL,)>,
+        _params: P,
+    ) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where
-        Dim<C>: DimEq<WC>,
-        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
-        Dim<BL>: DimEq<O>,
-        <Dim<BL> as DimEq<O>>::Bit: BiasMatches<BL, O>,
-        Dim<W>: ConvOut<K, S, P, D>,
-        <Dim<W> as ConvOut<K, S, P, D>>::Fits: KernelFitsWidth<W, K, P, D>,
-        <Dim<W> as ConvOut<K, S, P, D>>::StrideOk: StrideNonZero<S>,
-        <Dim<W> as ConvOut<K, S, P, D>>::DilationOk: DilationNonZero<D>,
+        S: BatchDim + Conv1dShape<WC, K, P>,
+        BL: BiasDims<Dim<O>>,
     {
-        let out_w = <Dim<W> as ConvOut<K, S, P, D>>::Output::default();
-        let g = self.geometry_1d(O, K, out_w.size(), S, P, D);
-        conv_op(g, self, weight, Some(bias), (self.shape().0, Dim, out_w))
+        bias.shape().0.check(&Dim::<O>);
+        let out_w = self.shape().out_width();
+        let g = geometry_1d::<P>(dims_of(self), O, K, out_w.size());
+        let out_shape = (self.shape().batch(), Dim, out_w);
+        conv_op(g, self, weight, Some(bias), out_shape)
     }
 
     /// The teaching convention: `[B, C, W] * [O, C, K] -> [B, O, W]`, the output as wide as the
     /// input, the kernel anchored at the left, zero past the end:
     /// `output[b, o, t] = sum_{c, k} weight[o, c, k] * input[b, c, t + k]`.
-    /// Equals [`conv1d`](Self::conv1d) on the input padded with `K - 1` zeros on the right.
+    /// Equals [`conv1d`](Self::conv1d) on the input padded with `K - 1` zeros on the right;
+    /// the same as `conv1d(weight, Minitorch)`. The width may be a runtime `usize`.
     pub fn conv1d_minitorch<const O: usize, const WC: usize, const K: usize>(
         &self,
-        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<K>)>,
-    ) -> Tensor<E, (B, Dim<O>, Dim<W>)>
+        weight: &Tensor<E, Rank3<O, WC, K>>,
+    ) -> Tensor<E, Conv1dOut<S, O, K, Minitorch>>
     where
-        Dim<C>: DimEq<WC>,
-        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+        S: BatchDim + Conv1dShape<WC, K, Minitorch>,
     {
-        let g = self.geometry_1d(O, K, W, 1, 0, 1);
-        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, Dim))
-    }
-}
-
-/// The output shape of conv2d on a `[B, C, H, W]` input.
-type Conv2dOut<
-    B,
-    const O: usize,
-    const H: usize,
-    const W: usize,
-    const KH: usize,
-    const KW: usize,
-    const S: usize,
-    const P: usize,
-    const D: usize,
-> = (
-    B,
-    Dim<O>,
-    <Dim<H> as ConvOut<KH, S, P, D>>::Output,
-    <Dim<W> as ConvOut<KW, S, P, D>>::Output,
-);
-
-impl<E: Element, B: Dimension, const C: usize, const H: usize, const W: usize>
-    Tensor<E, (B, Dim<C>, Dim<H>, Dim<W>)>
-{
-    #[allow(clippy::too_many_arguments)]
-    fn geometry_2d(
-        &self,
-        out_channels: usize,
-        kh: usize,
-        kw: usize,
-        out_h: usize,
-        out_w: usize,
-        stride: usize,
-        padding: usize,
-        dilation: usize,
-    ) -> ConvGeometry {
-        ConvGeometry {
-            batch: self.shape().0.size(),
-            in_channels: C,
-            out_channels,
-            in_h: H,
-            in_w: W,
-            kernel_h: kh,
-            kernel_w: kw,
-            out_h,
-            out_w,
-            stride,
-            pad_top: padding,
-            pad_left: padding,
-            dilation,
-        }
+        self.conv1d(weight, Minitorch)
     }
 
     /// 2-D convolution `[B, C, H, W] * [O, C, KH, KW] -> [B, O, H_out, W_out]`, like
-    /// `torch.nn.functional.conv2d(input, weight, stride=S, padding=P, dilation=D)`.
+    /// `torch.nn.functional.conv2d(input, weight, stride=S, padding=P, dilation=D)` with
+    /// `params` = [`ConvParams::<S, P, D>`](ConvParams) (or [`Minitorch`]).
     ///
-    /// Compile errors: the weight's in-channels differ from the input's; the dilated kernel is
-    /// taller or wider than the padded input; stride or dilation is zero.
+    /// Compile errors: the input is not 4-D; the weight's in-channels differ from the input's;
+    /// the dilated kernel is taller or wider than the padded input; stride, dilation or a kernel
+    /// side is zero. Generic code bounds the input shape with [`Conv2dShape`] and names the
+    /// output [`Conv2dOut`].
     pub fn conv2d<
         const O: usize,
         const WC: usize,
         const KH: usize,
         const KW: usize,
-        const S: usize,
-        const P: usize,
-        const D: usize,
+        P: ConvHyperParams,
     >(
         &self,
-        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<KH>, Dim<KW>)>,
-        _params: ConvParams<S, P, D>,
-    ) -> Tensor<E, Conv2dOut<B, O, H, W, KH, KW, S, P, D>>
+        weight: &Tensor<E, Rank4<O, WC, KH, KW>>,
+        _params: P,
+    ) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where
-        Dim<C>: DimEq<WC>,
-        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
-        Dim<H>: ConvOut<KH, S, P, D>,
-        Dim<W>: ConvOut<KW, S, P, D>,
-        <Dim<H> as ConvOut<KH, S, P, D>>::Fits: KernelFitsHeight<H, KH, P, D>,
-        <Dim<W> as ConvOut<KW, S, P, D>>::Fits: KernelFitsWidth<W, KW, P, D>,
-        <Dim<W> as ConvOut<KW, S, P, D>>::StrideOk: StrideNonZero<S>,
-        <Dim<W> as ConvOut<KW, S, P, D>>::DilationOk: DilationNonZero<D>,
+        S: BatchDim + Conv2dShape<WC, KH, KW, P>,
     {
-        let out_h = <Dim<H> as ConvOut<KH, S, P, D>>::Output::default();
-        let out_w = <Dim<W> as ConvOut<KW, S, P, D>>::Output::default();
-        let g = self.geometry_2d(O, KH, KW, out_h.size(), out_w.size(), S, P, D);
-        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, out_h, out_w))
+        let (out_h, out_w) = self.shape().out_size();
+        let out = [out_h.size(), out_w.size()];
+        let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], out);
+        let out_shape = (self.shape().batch(), Dim, out_h, out_w);
+        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, out_shape)
     }
 
     /// [`conv2d`](Self::conv2d) plus a bias `[O]` added to every output position, like
     /// `torch.nn.functional.conv2d(input, weight, bias, ...)`. A bias of the wrong length is a
-    /// compile error.
-    #[allow(clippy::type_complexity)]
+    /// compile error (checked when the op runs if its length is a runtime `usize`).
     pub fn conv2d_bias<
         const O: usize,
         const WC: usize,
-        const BL: usize,
         const KH: usize,
         const KW: usize,
-        const S: usize,
-        const P: usize,
-        const D: usize,
+        BL,
+        P: ConvHyperParams,
     >(
         &self,
-        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<KH>, Dim<KW>)>,
-        bias: &Tensor<E, (Dim<BL>,)>,
-        _params: ConvParams<S, P, D>,
-    ) -> Tensor<E, Conv2dOut<B, O, H, W, KH, KW, S, P, D>>
+        weight: &Tensor<E, Rank4<O, WC, KH, KW>>,
+        bias: &Tensor<E, (BL,)>,
+        _params: P,
+    ) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where
-        Dim<C>: DimEq<WC>,
-        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
-        Dim<BL>: DimEq<O>,
-        <Dim<BL> as DimEq<O>>::Bit: BiasMatches<BL, O>,
-        Dim<H>: ConvOut<KH, S, P, D>,
-        Dim<W>: ConvOut<KW, S, P, D>,
-        <Dim<H> as ConvOut<KH, S, P, D>>::Fits: KernelFitsHeight<H, KH, P, D>,
-        <Dim<W> as ConvOut<KW, S, P, D>>::Fits: KernelFitsWidth<W, KW, P, D>,
-        <Dim<W> as ConvOut<KW, S, P, D>>::StrideOk: StrideNonZero<S>,
-        <Dim<W> as ConvOut<KW, S, P, D>>::DilationOk: DilationNonZero<D>,
+        S: BatchDim + Conv2dShape<WC, KH, KW, P>,
+        BL: BiasDims<Dim<O>>,
     {
-        let out_h = <Dim<H> as ConvOut<KH, S, P, D>>::Output::default();
-        let out_w = <Dim<W> as ConvOut<KW, S, P, D>>::Output::default();
-        let g = self.geometry_2d(O, KH, KW, out_h.size(), out_w.size(), S, P, D);
-        conv_op(
-            g,
-            self,
-            weight,
-            Some(bias),
-            (self.shape().0, Dim, out_h, out_w),
-        )
+        bias.shape().0.check(&Dim::<O>);
+        let (out_h, out_w) = self.shape().out_size();
+        let out = [out_h.size(), out_w.size()];
+        let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], out);
+        let out_shape = (self.shape().batch(), Dim, out_h, out_w);
+        conv_op(g, self, weight, Some(bias), out_shape)
     }
 
     /// The teaching convention in 2-D: `[B, C, H, W] * [O, C, KH, KW] -> [B, O, H, W]`, the
     /// kernel anchored at the top-left, zero past the bottom and right edges:
     /// `output[b, o, i, j] = sum_{c, ki, kj} weight[o, c, ki, kj] * input[b, c, i + ki, j + kj]`.
+    /// The same as `conv2d(weight, Minitorch)`.
     pub fn conv2d_minitorch<const O: usize, const WC: usize, const KH: usize, const KW: usize>(
         &self,
-        weight: &Tensor<E, (Dim<O>, Dim<WC>, Dim<KH>, Dim<KW>)>,
-    ) -> Tensor<E, (B, Dim<O>, Dim<H>, Dim<W>)>
+        weight: &Tensor<E, Rank4<O, WC, KH, KW>>,
+    ) -> Tensor<E, Conv2dOut<S, O, KH, KW, Minitorch>>
     where
-        Dim<C>: DimEq<WC>,
-        <Dim<C> as DimEq<WC>>::Bit: ChannelsMatch<C, WC>,
+        S: BatchDim + Conv2dShape<WC, KH, KW, Minitorch>,
     {
-        let mut g = self.geometry_2d(O, KH, KW, H, W, 1, 0, 1);
-        g.pad_top = 0;
-        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, (self.shape().0, Dim, Dim, Dim))
+        self.conv2d(weight, Minitorch)
     }
 }
