@@ -52,7 +52,9 @@ pub mod prelude {
     pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
-    pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
+    pub use crate::nn::{
+        Conv1d, Conv2d, Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh,
+    };
     pub use crate::ops::conv::{ConvParams, Minitorch};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{

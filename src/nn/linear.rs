@@ -34,13 +34,23 @@ impl<E: Element, const IN: usize, const OUT: usize> Module<E> for Linear<E, IN, 
     }
 }
 
+impl<E: Element, const IN: usize, const OUT: usize> Linear<E, IN, OUT> {
+    /// `[B, IN] → [B, OUT]` (or `[B, T, IN] → [B, T, OUT]`). (An inherent method, so that a
+    /// wrong input reports the linear map's own message at the call; [`Forward`] calls it.)
+    pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, LinearOut<S, Dim<OUT>>>
+    where
+        S: LinearShape<Dim<IN>> + ReplaceLast<Dim<OUT>>,
+    {
+        x.linear_bias(&self.weight, &self.bias)
+    }
+}
+
 impl<E: Element, S, const IN: usize, const OUT: usize> Forward<Tensor<E, S>> for Linear<E, IN, OUT>
 where
     S: LinearShape<Dim<IN>> + ReplaceLast<Dim<OUT>>,
 {
     type Output = Tensor<E, LinearOut<S, Dim<OUT>>>;
-    /// `[B, IN] → [B, OUT]` (or `[B, T, IN] → [B, T, OUT]`).
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
-        x.linear_bias(&self.weight, &self.bias)
+        Linear::forward(self, x)
     }
 }

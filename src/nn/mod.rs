@@ -34,10 +34,12 @@
 //! ```
 
 mod activation;
+mod conv;
 mod linear;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
+pub use conv::{Conv1d, Conv2d};
 pub use linear::Linear;
 
 use crate::autodiff::{Tape, TensorId};
