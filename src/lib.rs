@@ -12,7 +12,8 @@
 //! - [`autodiff`]: reverse mode: [`Tape`] (and its rules for training loops), `backward()`,
 //!   typed [`Gradients`]; [`gradcheck`](gradcheck::gradcheck) checks any op's gradient.
 //! - [`memory`]: the buffer pool that lets a training step reuse the previous step's memory.
-//! - [`ops`]: the lecture's unroll view, convolution, the linear map.
+//! - [`ops`]: the lecture's unroll view, convolution, the linear map, softmax, dropout,
+//!   embedding lookups, losses.
 //! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
 //! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
 //!
@@ -48,14 +49,16 @@ pub mod prelude {
     pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
-    pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
+    pub use crate::nn::{
+        Dropout, Embedding, Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh,
+    };
     pub use crate::ops::conv::ConvParams;
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };
     pub use crate::tensor::{
-        Element, IndexTensor, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
+        Element, IndexTensor, Rng, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
     };
 }
 

@@ -34,10 +34,14 @@
 //! ```
 
 mod activation;
+mod dropout;
+mod embedding;
 mod linear;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
+pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use linear::Linear;
 
 use crate::autodiff::{Tape, TensorId};

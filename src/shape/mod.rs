@@ -15,6 +15,7 @@
 mod axes;
 mod bridge;
 mod conv;
+mod lookup;
 mod relations;
 
 pub(crate) use axes::is_permutation;
@@ -24,6 +25,7 @@ pub use conv::{
     BiasMatches, ChannelsMatch, ConvOut, ConvOutDim, DilationNonZero, DimEq, KernelFitsHeight,
     KernelFitsWidth, StrideNonZero,
 };
+pub use lookup::{AppendDim, ClassesMatch, VocabMatches};
 pub(crate) use relations::assert_same_dims;
 pub use relations::{BatchDims, InFeatures, InnerDims, ReshapeFits};
 
