@@ -233,7 +233,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
                 let g = grad_y[0] * scale;
                 if let (Some(id), Some(t)) = (p_grad, &t) {
                     // grad_p[i] += grad / n * (p_i - t_i) / max(p_i (1 - p_i), 1e-12)
-                    let eps = E::of(1e-12);
+                    // PyTorch's constant is the f32 nearest 1e-12 (9.9999999600e-13), in
+                    // both precisions
+                    let eps = E::of(f64::from(1e-12f32));
                     let grad_p = grads.accumulator(id, n);
                     for ((gp, &p), &t) in grad_p.iter_mut().zip(p.iter()).zip(t.iter()) {
                         *gp += g * (p - t) / (p * (one - p)).max(eps);
