@@ -3,7 +3,7 @@
 
 use super::{Forward, Init, Module, Visitor};
 use crate::element::Element;
-use crate::shape::{AppendDim, Dim, VocabMatches};
+use crate::shape::{AppendDim, Dim};
 use crate::tensor::{IndexTensor, Rng, Tensor, Tensor2};
 
 /// An embedding layer: ids below `V` (an [`IndexTensor`] of any shape up to rank 4) → their
@@ -39,15 +39,14 @@ impl<E: Element, const V: usize, const D: usize> Module<E> for Embedding<E, V, D
     }
 }
 
-impl<E: Element, S, const V: usize, const D: usize, const N: usize> Forward<IndexTensor<S, N>>
+impl<E: Element, S, const V: usize, const D: usize> Forward<IndexTensor<S, V>>
     for Embedding<E, V, D>
 where
     S: AppendDim<Dim<D>>,
-    (): VocabMatches<V, N>,
 {
     type Output = Tensor<E, S::Output>;
     /// `[ids...] → [ids..., D]`.
-    fn forward(&self, ids: IndexTensor<S, N>) -> Self::Output {
+    fn forward(&self, ids: IndexTensor<S, V>) -> Self::Output {
         self.weight.embedding(&ids)
     }
 }

@@ -12,10 +12,10 @@
 //! `usize`) → the ids' shape with `D` appended (`[B, T, D]`). Like `F.embedding(ids, table)`
 //! (`padding_idx`, `max_norm` and sparse gradients are not supported).
 //!
-//! The ids are an [`IndexTensor<S, V>`]: every id was checked against `V` when the ids were
-//! built, so the lookup cannot go out of range, and the compiler checks `V` against the table
-//! ("embedding: the table has 1000 rows, the ids are indices below 500"). An id out of range is
-//! an error when the ids are built, naming the id, its position and the vocabulary size:
+//! The ids are an [`IndexTensor<S, V>`] with the table's own `V`: every id was checked against
+//! `V` when the ids were built, so the lookup cannot go out of range, and ids built for another
+//! vocabulary do not compile (`expected \`1000\`, found \`500\``). An id out of range is an
+//! error when the ids are built, naming the id, its position and the vocabulary size:
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -36,20 +36,19 @@
 //! ```
 
 use crate::memory::Buffer;
-use crate::shape::{AppendDim, Dim, Shape, VocabMatches};
+use crate::shape::{AppendDim, Dim, Shape};
 use crate::tensor::{Element, IndexTensor, Tensor};
 
 impl<E: Element, const V: usize, const D: usize> Tensor<E, (Dim<V>, Dim<D>)> {
     /// The rows of this table `[V, D]` at `ids` (any shape `S`): `[S..., D]`, like
     /// `F.embedding(ids, table)`. The gradient of a row used at several positions is the sum
     /// of theirs. The backward pass keeps the ids only (shared, not copied).
-    pub fn embedding<S, const N: usize>(
+    pub fn embedding<S>(
         &self,
-        ids: &IndexTensor<S, N>,
+        ids: &IndexTensor<S, V>,
     ) -> Tensor<E, <S as AppendDim<Dim<D>>>::Output>
     where
         S: AppendDim<Dim<D>>,
-        (): VocabMatches<V, N>,
     {
         let table = self.as_slice();
         let mut y = Buffer::for_overwrite(ids.numel() * D);

@@ -16,9 +16,10 @@
 //! `F.binary_cross_entropy`. Class weights, `ignore_index` and label smoothing are not
 //! supported.
 //!
-//! The class count is checked by the compiler: labels below 5 for scores over 10 classes do
-//! not compile ("nll_loss/cross_entropy: the input has 10 classes, the labels are indices below
-//! 5"). A runtime batch is checked when the loss runs.
+//! The class count is checked by the compiler: the labels' bound is the scores' `C`, so labels
+//! below 5 for scores over 10 classes do not compile (`expected \`10\`, found \`5\``). So is a
+//! static batch (the labels' batch dim has the scores' type); a runtime batch is checked when the
+//! loss runs.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -39,7 +40,7 @@
 //! ```
 
 use crate::memory::Buffer;
-use crate::shape::{assert_same_dims, ClassesMatch, Dim, Dimension, Shape};
+use crate::shape::{assert_same_dims, Dim, Dimension, Shape};
 use crate::tensor::{Element, IndexTensor, OpInput, Tensor};
 
 /// The batch size shared by scores `[B, C]` and their labels `[B]`; panics naming both when a
@@ -60,10 +61,7 @@ impl<E: Element, B: Dimension, const C: usize> Tensor<E, (B, Dim<C>)> {
     /// `F.nll_loss(logp, labels)`. An empty batch gives NaN, as in PyTorch.
     ///
     /// Panics naming both sizes when a runtime batch differs from the labels'.
-    pub fn nll_loss<const N: usize>(&self, labels: &IndexTensor<(B,), N>) -> Tensor<E, ()>
-    where
-        (): ClassesMatch<C, N>,
-    {
+    pub fn nll_loss(&self, labels: &IndexTensor<(B,), C>) -> Tensor<E, ()> {
         let batch = batch_of("nll_loss", &self.shape().0, &labels.shape().0);
         let logp = self.as_slice();
         // loss = -1/B sum_b logp[b, labels[b]]
@@ -92,10 +90,7 @@ impl<E: Element, B: Dimension, const C: usize> Tensor<E, (B, Dim<C>)> {
     /// probabilities is kept.
     ///
     /// Panics naming both sizes when a runtime batch differs from the labels'.
-    pub fn cross_entropy<const N: usize>(&self, labels: &IndexTensor<(B,), N>) -> Tensor<E, ()>
-    where
-        (): ClassesMatch<C, N>,
-    {
+    pub fn cross_entropy(&self, labels: &IndexTensor<(B,), C>) -> Tensor<E, ()> {
         let batch = batch_of("cross_entropy", &self.shape().0, &labels.shape().0);
         // Per row, the maximum m and ln sum_k e^(x[b, k] - m), kept apart: their sum rounds to
         // the spacing of m (about 1e-3 at 1e4 in f32), the differences below do not.

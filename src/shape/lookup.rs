@@ -1,10 +1,12 @@
-//! Relations of lookups by index: an [`IndexTensor`](crate::tensor::IndexTensor)'s bound
-//! against what it indexes (the class count of `nll_loss` and `cross_entropy`, the vocabulary of
-//! `embedding`), and the shape a lookup gives: the ids' shape with one more dim ([`AppendDim`]).
+//! The shape of a lookup by index: the ids' shape with one more dim ([`AppendDim`]), for
+//! `embedding` (`[B, T]` ids → `[B, T, D]`) and `one_hot` (`[B, T]` ids → `[B, T, V]`).
 //!
-//! The bound checks are const-generic marker traits asked of `()`, implemented only when the
-//! two numbers agree, so a mismatch is a compile error whose message prints both in decimal
-//! ("nll_loss/cross_entropy: the input has 10 classes, the labels are indices below 5").
+//! The other relation of a lookup, the ids' bound against what they index (the class count of
+//! `nll_loss` and `cross_entropy`, the vocabulary of `embedding`), needs no trait: the ops take
+//! an `IndexTensor<_, C>` with the scores' own `C` (the table's own `V`), so a mismatch is a
+//! type mismatch naming both numbers (`expected \`10\`, found \`5\``). A marker trait with its
+//! own message was tried (`where (): ClassesMatch<C, N>`): rustc infers `N` from its one impl
+//! before it reads the argument, so the message never shows.
 //!
 //! ```
 //! use shapetorch::shape::{AppendDim, Dim};
@@ -17,30 +19,10 @@
 //! use shapetorch::prelude::*;
 //! let logits = Tensor2::<f32, 2, 10>::zeros();
 //! let labels = IndexTensor::<Rank1<2>, 5>::from_slice(&[1, 4]).unwrap();
-//! logits.cross_entropy(&labels); // the input has 10 classes, the labels are indices below 5
+//! logits.cross_entropy(&labels); // expected `10`, found `5`
 //! ```
 
 use super::{Dimension, Shape};
-
-/// `nll_loss` and `cross_entropy`: the labels are indices below the input's class count,
-/// `N == C`. Implemented only for equal numbers.
-#[diagnostic::on_unimplemented(
-    message = "nll_loss/cross_entropy: the input has {C} classes, the labels are indices below {N}",
-    label = "class counts differ",
-    note = "labels for an input [batch, C] are an IndexTensor<(batch,), C>, with the same C"
-)]
-pub trait ClassesMatch<const C: usize, const N: usize> {}
-impl<T: ?Sized, const C: usize> ClassesMatch<C, C> for T {}
-
-/// `embedding`: the ids are indices below the table's row count (the vocabulary size),
-/// `N == V`. Implemented only for equal numbers.
-#[diagnostic::on_unimplemented(
-    message = "embedding: the table has {V} rows, the ids are indices below {N}",
-    label = "vocabulary sizes differ",
-    note = "ids for a table [V, D] are an IndexTensor<_, V>, with the same V"
-)]
-pub trait VocabMatches<const V: usize, const N: usize> {}
-impl<T: ?Sized, const V: usize> VocabMatches<V, V> for T {}
 
 /// `Self` with the dim `D` appended last: the shape of a lookup of rows of `D` values at ids of
 /// shape `Self` (`embedding`: `[B, T]` ids, rows of `D` → `[B, T, D]`), or of a one-hot

@@ -25,7 +25,7 @@ pub use conv::{
     BiasMatches, ChannelsMatch, ConvOut, ConvOutDim, DilationNonZero, DimEq, KernelFitsHeight,
     KernelFitsWidth, StrideNonZero,
 };
-pub use lookup::{AppendDim, ClassesMatch, VocabMatches};
+pub use lookup::AppendDim;
 pub(crate) use relations::assert_same_dims;
 pub use relations::{BatchDims, InFeatures, InnerDims, ReshapeFits};
 
