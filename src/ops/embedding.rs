@@ -14,7 +14,7 @@
 //!
 //! The ids are an [`IndexTensor<S, V>`] with the table's own `V`: every id was checked against
 //! `V` when the ids were built, so the lookup cannot go out of range, and ids built for another
-//! vocabulary do not compile (`expected \`1000\`, found \`500\``). An id out of range is an
+//! vocabulary do not compile (``expected `1000`, found `500` ``). An id out of range is an
 //! error when the ids are built, naming the id, its position and the vocabulary size:
 //!
 //! ```
@@ -112,6 +112,27 @@ mod tests {
         let w = Tensor2::<f64, 3, 2>::from_slice(&[1., 10., 2., 20., 3., 30.]).unwrap();
         let grad = (&y * &w).sum_all().backward().get(&table).unwrap();
         assert_eq!(grad.to_vec(), vec![2., 20., 0., 0., 4., 40.]);
+    }
+
+    #[test]
+    fn an_id_out_of_the_vocabulary_is_an_error_naming_it_and_the_vocabulary_size() {
+        // Token ids of a batch of 2 sentences of 3 tokens, vocabulary 50: id 50 is one too many.
+        let err =
+            IndexTensor::<(usize, Dim<3>), 50>::from_ints_shaped((2, Dim), &[4i64, 9, 0, 1, 50, 2])
+                .unwrap_err();
+        assert_eq!(
+            err,
+            Error::IndexOutOfRange {
+                op: "from_ints",
+                position: vec![1, 1],
+                value: 50,
+                bound: 50
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "from_ints: index 50 at [1, 1] is out of range: the values must lie in 0..50"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! supported.
 //!
 //! The class count is checked by the compiler: the labels' bound is the scores' `C`, so labels
-//! below 5 for scores over 10 classes do not compile (`expected \`10\`, found \`5\``). So is a
+//! below 5 for scores over 10 classes do not compile (``expected `10`, found `5` ``). So is a
 //! static batch (the labels' batch dim has the scores' type); a runtime batch is checked when the
 //! loss runs.
 //!

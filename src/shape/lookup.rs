@@ -4,7 +4,7 @@
 //! The other relation of a lookup, the ids' bound against what they index (the class count of
 //! `nll_loss` and `cross_entropy`, the vocabulary of `embedding`), needs no trait: the ops take
 //! an `IndexTensor<_, C>` with the scores' own `C` (the table's own `V`), so a mismatch is a
-//! type mismatch naming both numbers (`expected \`10\`, found \`5\``). A marker trait with its
+//! type mismatch naming both numbers (``expected `10`, found `5` ``). A marker trait with its
 //! own message was tried (`where (): ClassesMatch<C, N>`): rustc infers `N` from its one impl
 //! before it reads the argument, so the message never shows.
 //!
