@@ -14,7 +14,8 @@
 //! - [`autodiff`]: reverse mode: [`Tape`] (and its rules for training loops), `backward()`,
 //!   typed [`Gradients`]; [`gradcheck`](gradcheck::gradcheck) checks any op's gradient.
 //! - [`memory`]: the buffer pool that lets a training step reuse the previous step's memory.
-//! - [`ops`]: the lecture's unroll view, convolution and the linear map.
+//! - [`ops`]: the lecture's unroll view, convolution, the linear map, softmax, dropout,
+//!   embedding lookups, losses.
 //! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
 //! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
 //! - [`text`]: the MR tokenizer, vocabularies, GloVe vectors, padded id batches.
@@ -53,7 +54,8 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
     pub use crate::nn::{
-        Conv1d, Conv2d, Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh,
+        Conv1d, Conv2d, Dropout, Embedding, Forward, Init, Linear, Module, ModuleExt, ReLU,
+        Sigmoid, Tanh,
     };
     pub use crate::ops::conv::{ConvParams, Minitorch};
     pub use crate::optim::{Adam, Optimizer, Sgd};
@@ -68,7 +70,7 @@ pub mod prelude {
         SumShape, UnflattenShape,
     };
     pub use crate::tensor::{
-        Element, IndexTensor, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
+        Element, IndexTensor, Rng, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,
     };
 }
 

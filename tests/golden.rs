@@ -1,17 +1,21 @@
 //! Golden values: ops against PyTorch's float64 results in `tests/data/torch_reference.json`
-//! (layout and semantics in `tests/data/README.md`).
+//! (layout and semantics in `tests/data/README.md`) and `tests/data/torch_reference_extra.json`
+//! (the same layout; written by `tests/data/torch_reference_extra.py`, which says what it adds).
 //!
 //! Every reference case is run with its concrete types written out below, once in f64 (to agree
 //! within `1e-10 * max(1, |expected|)`) and once in f32 (`1e-4 * max(1, |expected|)`). The inputs
 //! are built with `Tensor::from_dims(json_shape, data)`, so a wrong literal in a case's types
 //! fails loudly against the file; the inputs are traced on one tape, the loss is
 //! `sum(y * grad_out)` with `grad_out` from the file, and `y` and every `grad_<input>` the file
-//! lists are compared.
+//! lists are compared. Integer inputs (`ids`, `target`) are read as `IndexTensor`s
+//! (`indices { .. }` in a case), and float inputs the file does not differentiate as untraced
+//! constants (`constants { .. }`).
 //!
 //! Adding an op: write a macro that turns a case name and its dims into a [`GoldenCase`] through
 //! [`golden_case!`] (see `conv1d!` below), list every case in a table function, and add one test
-//! that checks the table covers the file ([`reference::assert_table_covers`]) and one test per op
-//! that runs it ([`reference::run_op`]).
+//! that checks the table covers the files ([`reference::assert_table_covers`] for every op with a
+//! prefix, [`reference::assert_table_covers_ops`] for a list of ops) and one test per op that runs
+//! it ([`reference::run_op`]).
 
 mod reference {
     //! Loading `torch_reference.json` and comparing results against it.
@@ -68,13 +72,20 @@ mod reference {
         pub outputs: BTreeMap<String, Array>,
     }
 
-    const PATH: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/torch_reference.json"
-    );
+    /// The reference files: the shared one, and the cases this project added.
+    const PATHS: [&str; 2] = [
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/torch_reference.json"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/torch_reference_extra.json"
+        ),
+    ];
 
-    fn array(case: &str, field: &str, v: &Value) -> Array {
-        let fail = |what: &str| -> ! { panic!("{PATH}: case {case}, {field}: {what}") };
+    fn array(path: &str, case: &str, field: &str, v: &Value) -> Array {
+        let fail = |what: &str| -> ! { panic!("{path}: case {case}, {field}: {what}") };
         let shape = v["shape"].as_array().unwrap_or_else(|| fail("no shape"));
         let data = v["data"].as_array().unwrap_or_else(|| fail("no data"));
         let array = Array {
@@ -93,43 +104,57 @@ mod reference {
         array
     }
 
-    fn arrays(case: &str, v: &Value) -> BTreeMap<String, Array> {
+    fn arrays(path: &str, case: &str, v: &Value) -> BTreeMap<String, Array> {
         let Some(map) = v.as_object() else {
-            panic!("{PATH}: case {case}: expected an object of arrays");
+            panic!("{path}: case {case}: expected an object of arrays");
         };
         map.iter()
-            .map(|(k, v)| (k.clone(), array(case, k, v)))
+            .map(|(k, v)| (k.clone(), array(path, case, k, v)))
             .collect()
     }
 
-    /// Every case of the file, parsed once per test binary.
+    /// The cases of one file.
+    fn read(path: &str) -> Vec<Case> {
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let file: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let cases = file["cases"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: no \"cases\" array"));
+        cases
+            .iter()
+            .map(|c| {
+                let name = c["name"]
+                    .as_str()
+                    .expect("a case without a name")
+                    .to_string();
+                Case {
+                    op: c["op"].as_str().unwrap_or_default().to_string(),
+                    params: c["params"].clone(),
+                    inputs: arrays(path, &name, &c["inputs"]),
+                    grad_out: (!c["grad_out"].is_null())
+                        .then(|| array(path, &name, "grad_out", &c["grad_out"])),
+                    outputs: arrays(path, &name, &c["outputs"]),
+                    name,
+                }
+            })
+            .collect()
+    }
+
+    /// Every case of the files, parsed once per test binary; panics if two share a name.
     pub fn cases() -> &'static [Case] {
         static CASES: OnceLock<Vec<Case>> = OnceLock::new();
         CASES.get_or_init(|| {
-            let text =
-                std::fs::read_to_string(PATH).unwrap_or_else(|e| panic!("cannot read {PATH}: {e}"));
-            let file: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{PATH}: {e}"));
-            let cases = file["cases"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{PATH}: no \"cases\" array"));
+            let cases: Vec<Case> = PATHS.iter().flat_map(|path| read(path)).collect();
+            let mut names = BTreeSet::new();
+            for c in &cases {
+                assert!(
+                    names.insert(&c.name),
+                    "two reference cases are named {}",
+                    c.name
+                );
+            }
             cases
-                .iter()
-                .map(|c| {
-                    let name = c["name"]
-                        .as_str()
-                        .expect("a case without a name")
-                        .to_string();
-                    Case {
-                        op: c["op"].as_str().unwrap_or_default().to_string(),
-                        params: c["params"].clone(),
-                        inputs: arrays(&name, &c["inputs"]),
-                        grad_out: (!c["grad_out"].is_null())
-                            .then(|| array(&name, "grad_out", &c["grad_out"])),
-                        outputs: arrays(&name, &c["outputs"]),
-                        name,
-                    }
-                })
-                .collect()
         })
     }
 
@@ -138,7 +163,7 @@ mod reference {
         cases()
             .iter()
             .find(|c| c.name == name)
-            .unwrap_or_else(|| panic!("{PATH} has no case {name}"))
+            .unwrap_or_else(|| panic!("no reference file has a case {name}"))
     }
 
     /// A traced input's gradient to compare: the output field (`grad_x`), the tensor's id and
@@ -160,17 +185,53 @@ mod reference {
     }
 
     impl Case {
+        fn array(&self, name: &str) -> &Array {
+            self.inputs
+                .get(name)
+                .unwrap_or_else(|| panic!("case {}: no input {name}", self.name))
+        }
+
         /// Input `name` as a tensor of type `Tensor<E, S>` (the JSON shape must fit `S`), traced
         /// on `tape`.
         pub fn input<E: Precision, S: Shape>(&self, name: &str, tape: &Tape<E>) -> Tensor<E, S> {
-            let array = self
-                .inputs
-                .get(name)
-                .unwrap_or_else(|| panic!("case {}: no input {name}", self.name));
+            self.constant(name).trace(tape)
+        }
+
+        /// Input `name` as an untraced tensor of type `Tensor<E, S>`: an input the file gives
+        /// no gradient for.
+        pub fn constant<E: Precision, S: Shape>(&self, name: &str) -> Tensor<E, S> {
+            let array = self.array(name);
             let data = array.data.iter().map(|&v| E::of(v)).collect();
             Tensor::<E, S>::from_dims(&array.shape, data)
                 .unwrap_or_else(|e| panic!("case {}: input {name}: {e}", self.name))
-                .trace(tape)
+        }
+
+        /// Integer input `name` (ids, class labels) as an `IndexTensor<S, N>`: the JSON shape
+        /// must fit `S`, and every value must be a whole number in `0..N`.
+        pub fn indices<S: Shape, const N: usize>(&self, name: &str) -> IndexTensor<S, N> {
+            let array = self.array(name);
+            let values: Vec<i64> = array
+                .data
+                .iter()
+                .map(|&v| {
+                    assert!(
+                        v.fract() == 0.0 && v.abs() < 2f64.powi(53),
+                        "case {}: input {name} holds {v}, not an integer",
+                        self.name
+                    );
+                    v as i64
+                })
+                .collect();
+            let shape = S::from_dims(&array.shape).unwrap_or_else(|| {
+                panic!(
+                    "case {}: input {name} has shape {:?}, which does not fit {}",
+                    self.name,
+                    array.shape,
+                    std::any::type_name::<S>()
+                )
+            });
+            IndexTensor::from_ints_shaped(shape, &values)
+                .unwrap_or_else(|e| panic!("case {}: input {name}: {e}", self.name))
         }
 
         /// Runs backward on `sum(y * grad_out)` and compares `y` and the gradients of `wrt` with
@@ -295,25 +356,41 @@ mod reference {
         pub run: [RunFn; 2],
     }
 
-    /// Panics unless `table` holds exactly the file's cases whose op starts with `prefix` (so a
-    /// new case in the file cannot be skipped silently), each with the file's op and params,
+    /// Panics unless `table` holds exactly the files' cases whose op starts with `prefix` (so a
+    /// new case in a file cannot be skipped silently), each with the file's op and params,
     /// and every op of the table is one of `run_ops` (an op some test runs).
     pub fn assert_table_covers(prefix: &str, table: &[GoldenCase], run_ops: &[&str]) {
+        covers(
+            &format!("{prefix}*"),
+            |op| op.starts_with(prefix),
+            table,
+            run_ops,
+        );
+    }
+
+    /// Panics unless `table` holds exactly the files' cases whose op is one of `ops` (for ops
+    /// whose name is the prefix of another's: `max` and `maxpool2d`), each with the file's op
+    /// and params; every op of `ops` is run by some test.
+    pub fn assert_table_covers_ops(ops: &[&str], table: &[GoldenCase]) {
+        covers(&format!("{ops:?}"), |op| ops.contains(&op), table, ops);
+    }
+
+    fn covers(what: &str, selected: impl Fn(&str) -> bool, table: &[GoldenCase], run_ops: &[&str]) {
         let mut ours = BTreeSet::new();
         for c in table {
             assert!(ours.insert(c.name), "case {} is listed twice", c.name);
         }
         let file: BTreeSet<&str> = cases()
             .iter()
-            .filter(|c| c.op.starts_with(prefix))
+            .filter(|c| selected(&c.op))
             .map(|c| c.name.as_str())
             .collect();
         let missing: Vec<_> = file.difference(&ours).collect();
         let extra: Vec<_> = ours.difference(&file).collect();
         assert!(
             missing.is_empty() && extra.is_empty(),
-            "{prefix}* cases: in the file but not tested: {missing:?}; tested but not {prefix}* \
-             cases of the file: {extra:?}"
+            "{what} cases: in the files but not tested: {missing:?}; tested but not {what} \
+             cases of the files: {extra:?}"
         );
         for c in table {
             let reference = case(c.name);
@@ -373,11 +450,14 @@ use shapetorch::prelude::*;
 /// A [`GoldenCase`]: `$name` of op `$op` with params `$params` (JSON, compared with the file's),
 /// whose inputs have the given types (written with the element type `E`) and are traced, and
 /// whose output is `$call`. Every input is differentiated: its gradient is compared with the
-/// file's `grad_<input>`.
+/// file's `grad_<input>`. Integer inputs are listed in `indices { .. }` (as `IndexTensor`s)
+/// and float inputs without a gradient in `constants { .. }`, after the inputs.
 macro_rules! golden_case {
     (
         $name:literal, $op:literal, $params:tt,
-        inputs { $($input:ident: $ty:ty),+ $(,)? },
+        inputs { $($input:ident: $ty:ty),+ $(,)? }
+        $(indices { $($index:ident: $index_ty:ty),+ $(,)? })?
+        $(constants { $($constant:ident: $constant_ty:ty),+ $(,)? })?,
         $call:expr
     ) => {
         GoldenCase {
@@ -388,6 +468,8 @@ macro_rules! golden_case {
                 fn run<E: Precision>(case: &Case) -> Result<(), String> {
                     let tape = Tape::new();
                     $(let $input: $ty = case.input(stringify!($input), &tape);)+
+                    $($(let $index: $index_ty = case.indices(stringify!($index));)+)?
+                    $($(let $constant: $constant_ty = case.constant(stringify!($constant));)+)?
                     let y = $call;
                     let wrt = [$(Wrt::new(concat!("grad_", stringify!($input)), &$input)),+];
                     case.compare(&y, &wrt)
@@ -549,4 +631,167 @@ fn conv2d_matches_pytorch() {
 #[test]
 fn conv2d_minitorch_matches_pytorch() {
     run_conv_op("conv2d_minitorch");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functional ops: softmax, log-softmax, max and mean along an axis, embedding, losses, linear
+// ---------------------------------------------------------------------------------------------
+
+/// The ops of [`functional_cases`]. `max` keeps the reduced dim in the files (`keepdim=True`):
+/// the tests reshape `x.max::<I>()` to add it back. `mean` does not keep it.
+const FUNCTIONAL_OPS: [&str; 10] = [
+    "softmax",
+    "logsoftmax",
+    "max",
+    "mean",
+    "embedding",
+    "nll_mean",
+    "cross_entropy_mean",
+    "mse_mean",
+    "bce_mean",
+    "linear",
+];
+
+/// Every case of the files for [`FUNCTIONAL_OPS`], with its types. Some use a runtime batch
+/// (`usize`), as a training loop does.
+fn functional_cases() -> Vec<GoldenCase> {
+    vec![
+        // softmax, log_softmax: x.softmax::<dim>()
+        golden_case!("softmax_0", "softmax", {"dim": 1},
+            inputs { x: Tensor2<E, 3, 5> }, x.softmax::<1>()),
+        golden_case!("softmax_1", "softmax", {"dim": 0},
+            inputs { x: Tensor3<E, 2, 3, 4> }, x.softmax::<0>()),
+        golden_case!("softmax_2", "softmax", {"dim": 1},
+            inputs { x: Tensor<E, (usize, Dim<10>)> }, x.softmax::<1>()),
+        golden_case!("softmax_3", "softmax", {"dim": 2},
+            inputs { x: Tensor4<E, 2, 3, 4, 5> }, x.softmax::<2>()),
+        golden_case!("softmax_stable_0", "softmax", {"dim": 1},
+            inputs { x: Tensor2<E, 4, 6> }, x.softmax::<1>()),
+        golden_case!("softmax_stable_1", "softmax", {"dim": 0},
+            inputs { x: Tensor2<E, 6, 4> }, x.softmax::<0>()),
+        golden_case!("logsoftmax_0", "logsoftmax", {"dim": 1},
+            inputs { x: Tensor2<E, 3, 5> }, x.log_softmax::<1>()),
+        golden_case!("logsoftmax_1", "logsoftmax", {"dim": 0},
+            inputs { x: Tensor3<E, 2, 3, 4> }, x.log_softmax::<0>()),
+        golden_case!("logsoftmax_2", "logsoftmax", {"dim": 1},
+            inputs { x: Tensor<E, (usize, Dim<10>)> }, x.log_softmax::<1>()),
+        golden_case!("logsoftmax_3", "logsoftmax", {"dim": 2},
+            inputs { x: Tensor4<E, 2, 3, 4, 5> }, x.log_softmax::<2>()),
+        golden_case!("logsoftmax_stable_0", "logsoftmax", {"dim": 1},
+            inputs { x: Tensor2<E, 4, 6> }, x.log_softmax::<1>()),
+        // max along an axis, the reduced dim kept as size 1 (torch.max(x, dim, keepdim=True))
+        golden_case!("max_0", "max", {"dim": 1},
+            inputs { x: Tensor2<E, 3, 5> }, x.max::<1>().reshape::<Rank2<3, 1>>()),
+        golden_case!("max_1", "max", {"dim": 0},
+            inputs { x: Tensor3<E, 2, 3, 4> }, x.max::<0>().reshape::<Rank3<1, 3, 4>>()),
+        golden_case!("max_2", "max", {"dim": 1},
+            inputs { x: Tensor2<E, 4, 10> }, x.max::<1>().reshape::<Rank2<4, 1>>()),
+        golden_case!("max_3", "max", {"dim": 2},
+            inputs { x: Tensor4<E, 2, 3, 4, 5> }, x.max::<2>().reshape::<Rank4<2, 3, 1, 5>>()),
+        golden_case!("max_ties_0", "max", {"dim": 1},
+            inputs { x: Tensor2<E, 3, 4> }, x.max::<1>().reshape::<Rank2<3, 1>>()),
+        // the lecture's sentence reduction [B, C, T] -> [B, C], over the length T
+        golden_case!("max_length_0", "max", {"dim": 2},
+            inputs { x: Tensor<E, (usize, Dim<3>, Dim<7>)> },
+            x.max::<2>().reshape_to((x.dims()[0], Dim::<3>, Dim::<1>))),
+        golden_case!("mean_length_0", "mean", {"dim": 2},
+            inputs { x: Tensor<E, (usize, Dim<3>, Dim<7>)> }, x.mean::<2>()),
+        // embedding: w.embedding(&ids), ids of rank 2, 1 and 3
+        golden_case!("embedding_0", "embedding", {},
+            inputs { w: Tensor2<E, 5, 6> } indices { ids: IndexTensor<Rank2<2, 4>, 5> },
+            w.embedding(&ids)),
+        golden_case!("embedding_1", "embedding", {},
+            inputs { w: Tensor2<E, 7, 4> } indices { ids: IndexTensor<Rank1<5>, 7> },
+            w.embedding(&ids)),
+        golden_case!("embedding_2", "embedding", {},
+            inputs { w: Tensor2<E, 5, 3> }
+            indices { ids: IndexTensor<(usize, Dim<3>, Dim<2>), 5> },
+            w.embedding(&ids)),
+        // nll_loss(log_softmax(x, 1), target) and cross_entropy(x, target), means
+        golden_case!("nll_0", "nll_mean", {},
+            inputs { x: Tensor2<E, 4, 5> } indices { target: IndexTensor<Rank1<4>, 5> },
+            x.log_softmax::<1>().nll_loss(&target)),
+        golden_case!("nll_1", "nll_mean", {},
+            inputs { x: Tensor<E, (usize, Dim<7>)> }
+            indices { target: IndexTensor<(usize,), 7> },
+            x.log_softmax::<1>().nll_loss(&target)),
+        golden_case!("cross_entropy_0", "cross_entropy_mean", {},
+            inputs { x: Tensor2<E, 4, 5> } indices { target: IndexTensor<Rank1<4>, 5> },
+            x.cross_entropy(&target)),
+        golden_case!("cross_entropy_1", "cross_entropy_mean", {},
+            inputs { x: Tensor<E, (usize, Dim<7>)> }
+            indices { target: IndexTensor<(usize,), 7> },
+            x.cross_entropy(&target)),
+        golden_case!("cross_entropy_stable_0", "cross_entropy_mean", {},
+            inputs { x: Tensor2<E, 4, 5> } indices { target: IndexTensor<Rank1<4>, 5> },
+            x.cross_entropy(&target)),
+        // mse_loss and binary_cross_entropy, means
+        golden_case!("mse_0", "mse_mean", {},
+            inputs { x: Tensor2<E, 3, 4>, target: Tensor2<E, 3, 4> }, x.mse_loss(&target)),
+        golden_case!("bce_0", "bce_mean", {},
+            inputs { x: Tensor2<E, 4, 3>, target: Tensor2<E, 4, 3> },
+            x.binary_cross_entropy(&target)),
+        golden_case!("bce_clamp_0", "bce_mean", {},
+            inputs { x: Tensor2<E, 2, 3> } constants { target: Tensor2<E, 2, 3> },
+            x.binary_cross_entropy(&target)),
+        // linear (the op of src/ops/linear.rs)
+        golden_case!("linear_0", "linear", {"bias": true},
+            inputs { x: Tensor2<E, 4, 7>, w: Tensor2<E, 3, 7>, b: Tensor1<E, 3> },
+            x.linear_bias(&w, &b)),
+    ]
+}
+
+#[test]
+fn functional_cases_cover_the_reference_files() {
+    reference::assert_table_covers_ops(&FUNCTIONAL_OPS, &functional_cases());
+}
+
+#[test]
+fn softmax_matches_pytorch() {
+    reference::run_op("softmax", &functional_cases());
+}
+
+#[test]
+fn log_softmax_matches_pytorch() {
+    reference::run_op("logsoftmax", &functional_cases());
+}
+
+#[test]
+fn max_along_an_axis_matches_pytorch() {
+    reference::run_op("max", &functional_cases());
+}
+
+#[test]
+fn mean_along_an_axis_matches_pytorch() {
+    reference::run_op("mean", &functional_cases());
+}
+
+#[test]
+fn embedding_matches_pytorch() {
+    reference::run_op("embedding", &functional_cases());
+}
+
+#[test]
+fn nll_loss_matches_pytorch() {
+    reference::run_op("nll_mean", &functional_cases());
+}
+
+#[test]
+fn cross_entropy_matches_pytorch() {
+    reference::run_op("cross_entropy_mean", &functional_cases());
+}
+
+#[test]
+fn mse_loss_matches_pytorch() {
+    reference::run_op("mse_mean", &functional_cases());
+}
+
+#[test]
+fn binary_cross_entropy_matches_pytorch() {
+    reference::run_op("bce_mean", &functional_cases());
+}
+
+#[test]
+fn linear_matches_pytorch() {
+    reference::run_op("linear", &functional_cases());
 }

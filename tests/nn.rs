@@ -46,5 +46,8 @@ fn a_two_layer_model_fits_a_synthetic_task() {
     let pred = model.forward(x.clone());
     assert!(!pred.is_traced());
     let mse = (&pred - &y).powi(2).mean_all().item();
-    assert!((mse - last).abs() < last, "evaluation agrees with the last training loss");
+    assert!(
+        (mse - last).abs() < last,
+        "evaluation agrees with the last training loss"
+    );
 }

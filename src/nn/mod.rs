@@ -35,11 +35,15 @@
 
 mod activation;
 mod conv;
+mod dropout;
+mod embedding;
 mod linear;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
 pub use conv::{Conv1d, Conv2d};
+pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use linear::Linear;
 
 use crate::autodiff::{Tape, TensorId};

@@ -1,6 +1,12 @@
-//! Neural-network ops built on tensors: the unroll view, convolution and the linear map
-//! (pooling, softmax, dropout, embedding and losses follow). See `src/ops/README.md` for where each lives.
+//! Neural-network ops built on tensors: the unroll view, convolution, the linear map, softmax
+//! and log-softmax, dropout, embedding lookups and losses (pooling follows). Each is a method on
+//! [`Tensor`](crate::Tensor) (`x.softmax::<1>()`, `logits.cross_entropy(&labels)`,
+//! `table.embedding(&ids)`); see `src/ops/README.md` for where each lives.
 
 pub mod conv;
+mod dropout;
+mod embedding;
 pub mod linear;
+mod loss;
+mod softmax;
 mod unroll;

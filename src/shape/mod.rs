@@ -15,6 +15,7 @@
 mod axes;
 mod bridge;
 mod conv;
+mod lookup;
 mod relations;
 mod reshape;
 
@@ -41,6 +42,7 @@ pub use conv::{
 pub use conv::{
     Conv1dCheckFor, Conv1dInputRank, Conv1dSizeFor, Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
 };
+pub use lookup::AppendDim;
 pub(crate) use relations::assert_same_dims;
 pub use relations::{
     BatchDims, BiasDims, InnerDims, LinearBiasDims, LinearOut, LinearShape, ReplaceLast,

@@ -24,6 +24,7 @@ pub use crate::element::Element;
 pub(crate) use gemm::{matmul_into, MatRef};
 pub use index::IndexTensor;
 pub use random::Rng;
+pub(crate) use reduce::split_at_axis;
 
 use std::sync::Arc;
 
