@@ -23,19 +23,51 @@ use crate::tensor::{IndexTensor, Rng, Tensor, Tensor2};
 pub struct Embedding<E: Element, const V: usize, const D: usize> {
     /// `[V, D]`: row `v` is the vector of id `v`.
     pub weight: Tensor2<E, V, D>,
+    /// Whether the table is frozen: saved and loaded, never traced, so never trained.
+    frozen: bool,
+}
+
+impl<E: Element, const V: usize, const D: usize> Embedding<E, V, D> {
+    /// A layer with a given table, like `torch.nn.Embedding.from_pretrained(weight, freeze)`:
+    /// `frozen` keeps it out of training ([`ModuleExt::trace`](super::ModuleExt::trace)
+    /// leaves it untraced), otherwise it is fine-tuned with the rest of the model.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let table = Tensor2::<f32, 3, 2>::from_slice(&[0., 0., 1., 2., 3., 4.]).unwrap();
+    /// let mut embed = Embedding::from_pretrained(table, true);
+    /// let tape = Tape::new();
+    /// embed.trace(&tape);
+    /// assert!(!embed.weight.is_traced());
+    /// assert_eq!(embed.trainable_parameter_count(), 0);
+    /// assert_eq!(embed.parameter_count(), 6);
+    /// ```
+    pub fn from_pretrained(weight: Tensor2<E, V, D>, frozen: bool) -> Self {
+        Embedding { weight, frozen }
+    }
+
+    /// Whether the table is frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
 }
 
 impl<E: Element, const V: usize, const D: usize> Init for Embedding<E, V, D> {
     fn init(rng: &mut Rng) -> Self {
         Embedding {
             weight: Tensor::randn(rng.next_u64()),
+            frozen: false,
         }
     }
 }
 
 impl<E: Element, const V: usize, const D: usize> Module<E> for Embedding<E, V, D> {
     fn visit(&mut self, visitor: &mut Visitor<'_, E>) {
-        visitor.param("weight", &mut self.weight);
+        if self.frozen {
+            visitor.frozen_param("weight", &mut self.weight);
+        } else {
+            visitor.param("weight", &mut self.weight);
+        }
     }
 }
 

@@ -106,14 +106,24 @@ impl<E: Element, S: Shape> Parameter<E> for Tensor<E, S> {
 pub struct Visitor<'a, E: Element> {
     prefix: String,
     visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>),
+    include_frozen: bool,
 }
 
 impl<'a, E: Element> Visitor<'a, E> {
-    /// A visitor calling `visit` with every parameter's full name.
+    /// A visitor calling `visit` with every parameter's full name, frozen ones included.
     pub fn new(visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>)) -> Self {
         Visitor {
             prefix: String::new(),
             visit,
+            include_frozen: true,
+        }
+    }
+
+    /// A visitor calling `visit` with the trainable parameters only (not the frozen ones).
+    pub fn trainable(visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>)) -> Self {
+        Visitor {
+            include_frozen: false,
+            ..Self::new(visit)
         }
     }
 
@@ -121,6 +131,15 @@ impl<'a, E: Element> Visitor<'a, E> {
     pub fn param(&mut self, name: &str, param: &mut dyn Parameter<E>) {
         let full = format!("{}{name}", self.prefix);
         (self.visit)(&full, param);
+    }
+
+    /// Visits a frozen parameter: one that is saved, loaded and counted, but not trained
+    /// (`trace` leaves it untraced, so it gets no gradient), like a PyTorch parameter with
+    /// `requires_grad = False`.
+    pub fn frozen_param(&mut self, name: &str, param: &mut dyn Parameter<E>) {
+        if self.include_frozen {
+            self.param(name, param);
+        }
     }
 
     /// Visits the parameters of sub-module `name` (their names get the prefix `name.`).
@@ -157,10 +176,16 @@ pub trait ModuleExt<E: Element>: Module<E> {
         self.visit(&mut Visitor::new(&mut f));
     }
 
-    /// Traces every parameter on `tape` (once, before training): the parameters keep their
-    /// ids, so each step's `backward()` gives their gradients.
+    /// Calls `f` with every trainable (not frozen) parameter's name and the parameter.
+    fn for_each_trainable(&mut self, mut f: impl FnMut(&str, &mut dyn Parameter<E>)) {
+        self.visit(&mut Visitor::trainable(&mut f));
+    }
+
+    /// Traces every trainable parameter on `tape` (once, before training): the parameters
+    /// keep their ids, so each step's `backward()` gives their gradients. Frozen parameters
+    /// stay untraced.
     fn trace(&mut self, tape: &Tape<E>) {
-        self.for_each_parameter(|_, p| p.set_tape(Some(tape)));
+        self.for_each_trainable(|_, p| p.set_tape(Some(tape)));
     }
 
     /// Cuts every parameter from its tape.
@@ -175,10 +200,17 @@ pub trait ModuleExt<E: Element>: Module<E> {
         names
     }
 
-    /// The number of trainable values.
+    /// The number of values in all parameters (frozen ones included, as PyTorch counts).
     fn parameter_count(&mut self) -> usize {
         let mut count = 0;
         self.for_each_parameter(|_, p| count += p.values().len());
+        count
+    }
+
+    /// The number of trainable values (frozen parameters left out).
+    fn trainable_parameter_count(&mut self) -> usize {
+        let mut count = 0;
+        self.for_each_trainable(|_, p| count += p.values().len());
         count
     }
 

@@ -6,6 +6,8 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::tensor::{Element, Rng, Tensor2};
+use crate::text::Vocab;
 
 /// Word vectors read from a GloVe text file.
 #[derive(Clone, Debug)]
@@ -102,6 +104,71 @@ impl Glove {
     }
 }
 
+impl Glove {
+    /// The population standard deviation of all values (the scale of the vectors).
+    pub fn std(&self) -> f64 {
+        let n = self.values.len().max(1) as f64;
+        let mean = self.values.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = self
+            .values
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        var.sqrt()
+    }
+
+    /// An embedding table `[V, D]` for `vocab`: row `id` is the vector of its word; the padding
+    /// row is zeros; words without a vector (and the unknown id) get values uniform in
+    /// `[-a, a)` with `a = sqrt(3)·std`, so their variance matches the vectors' (Kim's rule),
+    /// drawn from `seed`. Returns the table and how many words had a vector.
+    ///
+    /// An error when the vectors are not `D` wide or the vocabulary has more than `V` ids.
+    pub fn embedding_table<E: Element, const V: usize, const D: usize>(
+        &self,
+        vocab: &Vocab,
+        seed: u64,
+    ) -> Result<(Tensor2<E, V, D>, usize)> {
+        if self.dim != D {
+            return Err(Error::Shape {
+                op: "embedding_table",
+                expected: format!("vectors of {D} values"),
+                found: vec![self.dim],
+            });
+        }
+        if vocab.len() > V {
+            return Err(Error::Shape {
+                op: "embedding_table",
+                expected: format!("a vocabulary of at most {V} ids"),
+                found: vec![vocab.len()],
+            });
+        }
+        let a = 3f64.sqrt() * self.std();
+        let mut rng = Rng::new(seed);
+        let mut covered = 0;
+        let mut table = Tensor2::<E, V, D>::zeros();
+        let values = table.data_mut();
+        for (id, row) in values.chunks_exact_mut(D.max(1)).enumerate() {
+            let word = vocab.word(id);
+            match word.and_then(|w| self.get(w)) {
+                Some(vector) if id != Vocab::PAD && id != Vocab::UNKNOWN => {
+                    covered += 1;
+                    for (r, &v) in row.iter_mut().zip(vector) {
+                        *r = E::of(v as f64);
+                    }
+                }
+                _ if id == Vocab::PAD => {}
+                _ => {
+                    for r in row.iter_mut() {
+                        *r = E::of((2.0 * rng.uniform() - 1.0) * a);
+                    }
+                }
+            }
+        }
+        Ok((table, covered))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +198,26 @@ mod tests {
             err.to_string(),
             "g.txt:1: value 2 of `a` is not a number: ``"
         );
+    }
+
+    #[test]
+    fn an_embedding_table_copies_known_words_pads_with_zeros_and_draws_the_rest() {
+        let glove = Glove::from_reader("good 1 2\nbad -1 -2\n".as_bytes(), "g").unwrap();
+        let words: Vec<String> = ["good", "movie", "bad", "good"].map(String::from).to_vec();
+        let vocab = Vocab::build([words.as_slice()], 10, 1);
+        // ids: 0 <pad>, 1 <unk>, 2 good, 3 movie, 4 bad; rows 5..8 unused
+        let (table, covered) = glove.embedding_table::<f64, 8, 2>(&vocab, 1).unwrap();
+        assert_eq!(covered, 2);
+        assert_eq!(table.as_slice()[..2], [0.0, 0.0]);
+        assert_eq!(table.as_slice()[4..6], [1.0, 2.0]);
+        assert_eq!(table.as_slice()[8..10], [-1.0, -2.0]);
+        let a = 3f64.sqrt() * glove.std();
+        assert!(table.as_slice()[6..8]
+            .iter()
+            .all(|v| v.abs() <= a && *v != 0.0));
+        let err = glove.embedding_table::<f64, 8, 3>(&vocab, 1).unwrap_err();
+        assert!(err.to_string().contains("vectors of 3 values"), "{err}");
+        let err = glove.embedding_table::<f64, 4, 2>(&vocab, 1).unwrap_err();
+        assert!(err.to_string().contains("at most 4 ids"), "{err}");
     }
 }
