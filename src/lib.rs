@@ -64,10 +64,10 @@ pub mod prelude {
     };
     // The shape relations: one bound per op for generic code, and the output shapes' aliases.
     pub use crate::shape::{
-        Axes2, Axes3, Axes4, BatchDim, BatchDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape,
-        ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut, LinearShape, MaxOut,
-        MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast, ReshapeShape, SumOut,
-        SumShape, UnflattenShape,
+        AddDims, Axes2, Axes3, Axes4, BatchDim, BatchDims, CatShape, Conv1dOut, Conv1dShape,
+        Conv2dOut, Conv2dShape, ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut,
+        LinearShape, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast,
+        ReshapeShape, SumOut, SumShape, UnflattenShape,
     };
     pub use crate::tensor::{
         Element, IndexTensor, Rng, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,

@@ -14,6 +14,7 @@
 
 mod axes;
 mod bridge;
+mod concat;
 mod conv;
 mod lookup;
 mod relations;
@@ -32,6 +33,7 @@ pub use axes::{
 #[doc(hidden)]
 pub use bridge::{Count, CountAtMost, CountIf, ElementCount, Many};
 pub use bridge::{DimOf, MulDims, Num, ToDim, ToUnsigned, TypeNumel, Unsigned, MAX_STATIC_DIM};
+pub use concat::{AddDims, CatShape};
 pub use conv::{
     BatchDim, ChannelsEqual, ChannelsMatch, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut,
     Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, DilationNonZero,

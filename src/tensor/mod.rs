@@ -10,6 +10,7 @@
 //! assert_eq!(err.to_string(), "from_vec: shape [2, 3] needs 6 elements, but 5 were given");
 //! ```
 
+mod concat;
 mod display;
 mod elementwise;
 mod gemm;
