@@ -15,6 +15,7 @@
 mod axes;
 mod bridge;
 mod conv;
+mod pool;
 mod relations;
 mod reshape;
 
@@ -40,6 +41,19 @@ pub use conv::{
 #[doc(hidden)]
 pub use conv::{
     Conv1dCheckFor, Conv1dInputRank, Conv1dSizeFor, Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
+};
+#[doc(hidden)]
+pub use pool::{
+    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, AvgPool1dCheckFor, AvgPool2dCheckFor,
+    MaxPool1dCheckFor, MaxPool2dCheckFor, Pool1dInputRank, Pool1dSizeFor, Pool2dInputRank,
+    Pool2dSizeFor, TileCheck, TileInputRank, TileSizeFor,
+};
+pub use pool::{
+    AvgPool1dShape, AvgPool2dShape, AvgPoolUndilated, MaxPool1dShape, MaxPool2dShape, Pool1d,
+    Pool1dOut, Pool1dSize, Pool2d, Pool2dOut, Pool2dSize, PoolDilationNonZero, PoolHyperParams,
+    PoolPadding, PoolPaddingFits, PoolStrideNonZero, PoolWindowFitsHeight, PoolWindowFitsWidth,
+    PoolWindowNonEmpty, PoolWindowNonZero, TileAxis, TileDividesHeight, TileDividesWidth,
+    TileNonEmpty, TileShape, TileSize, Tiled,
 };
 pub(crate) use relations::assert_same_dims;
 pub use relations::{
