@@ -54,11 +54,16 @@ pub mod prelude {
     pub use crate::gradcheck::gradcheck;
     pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
     pub use crate::ops::conv::{ConvParams, Minitorch};
+    pub use crate::ops::pool::{Pool1d, Pool2d};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };
     // The shape relations: one bound per op for generic code, and the output shapes' aliases.
+    pub use crate::shape::{
+        AvgPool1dShape, AvgPool2dShape, MaxPool1dShape, MaxPool2dShape, Pool1dOut, Pool2dOut,
+        PoolHyperParams, TileShape, Tiled,
+    };
     pub use crate::shape::{
         Axes2, Axes3, Axes4, BatchDim, BatchDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape,
         ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut, LinearShape, MaxOut,

@@ -3,4 +3,5 @@
 
 pub mod conv;
 pub mod linear;
+pub mod pool;
 mod unroll;
