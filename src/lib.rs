@@ -52,6 +52,7 @@ pub mod prelude {
     pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
+    pub use crate::nn::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
     pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
     pub use crate::ops::conv::{ConvParams, Minitorch};
     pub use crate::ops::pool::{Pool1d, Pool2d};

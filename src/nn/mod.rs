@@ -35,10 +35,12 @@
 
 mod activation;
 mod linear;
+mod pool;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
 pub use linear::Linear;
+pub use pool::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
 
 use crate::autodiff::{Tape, TensorId};
 use crate::element::Element;
