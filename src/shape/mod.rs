@@ -42,18 +42,18 @@ pub use conv::{
 pub use conv::{
     Conv1dCheckFor, Conv1dInputRank, Conv1dSizeFor, Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
 };
+pub use pool::{
+    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, AvgPool1dShape, AvgPool2dShape,
+    AvgPoolUndilated, MaxPool1dShape, MaxPool2dShape, Pool1d, Pool1dOut, Pool1dSize, Pool2d,
+    Pool2dOut, Pool2dSize, PoolDilationNonZero, PoolHyperParams, PoolPadding, PoolPaddingFits,
+    PoolStrideNonZero, PoolWindowFitsHeight, PoolWindowFitsWidth, PoolWindowNonEmpty,
+    PoolWindowNonZero, TileAxis, TileDividesHeight, TileDividesWidth, TileNonEmpty, TileShape,
+    TileSize, Tiled,
+};
 #[doc(hidden)]
 pub use pool::{
-    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, AvgPool1dCheckFor, AvgPool2dCheckFor,
-    MaxPool1dCheckFor, MaxPool2dCheckFor, Pool1dInputRank, Pool1dSizeFor, Pool2dInputRank,
-    Pool2dSizeFor, TileCheck, TileInputRank, TileSizeFor,
-};
-pub use pool::{
-    AvgPool1dShape, AvgPool2dShape, AvgPoolUndilated, MaxPool1dShape, MaxPool2dShape, Pool1d,
-    Pool1dOut, Pool1dSize, Pool2d, Pool2dOut, Pool2dSize, PoolDilationNonZero, PoolHyperParams,
-    PoolPadding, PoolPaddingFits, PoolStrideNonZero, PoolWindowFitsHeight, PoolWindowFitsWidth,
-    PoolWindowNonEmpty, PoolWindowNonZero, TileAxis, TileDividesHeight, TileDividesWidth,
-    TileNonEmpty, TileShape, TileSize, Tiled,
+    AvgPool1dCheckFor, AvgPool2dCheckFor, MaxPool1dCheckFor, MaxPool2dCheckFor, Pool1dInputRank,
+    Pool1dSizeFor, Pool2dInputRank, Pool2dSizeFor, TileCheck, TileInputRank, TileSizeFor,
 };
 pub(crate) use relations::assert_same_dims;
 pub use relations::{

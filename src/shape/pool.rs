@@ -136,8 +136,8 @@ impl<const K: usize, const S: usize, const P: usize, const D: usize> PoolHyperPa
 /// Op markers: the first parameter of the pooling guards, printed by their messages.
 macro_rules! op_marker {
     ($($name:ident),+) => {$(
-        #[doc = concat!("Names `", stringify!($name), "` in the pooling guards' messages.")]
-        #[doc(hidden)]
+        #[doc = concat!("Names `", stringify!($name), "` in the pooling guards' messages (a type that is never")]
+        #[doc = "built: compile errors print its name, so one guard serves every pooling op)."]
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
         pub struct $name;
@@ -251,6 +251,12 @@ impl<Op, const K: usize> PoolWindowNonZero<Op, K> for B1 {}
     label = "not a 4-D input"
 )]
 pub trait Pool2dInputRank<X, P> {}
+/// Never met by a real pooling (a window of `usize::MAX`): it keeps the rank check undecided
+/// while `x.max_pool2d::<KH, KW>()`'s sizes are still unknown to method lookup, so that a wrong
+/// rank fails with the message above (E0277) instead of "the method exists but its trait
+/// bounds were not satisfied" (E0599).
+#[diagnostic::do_not_recommend]
+impl<X> Pool2dInputRank<X, Pool2d<{ usize::MAX }, { usize::MAX }>> for () {}
 
 /// 1-D pooling takes a 3-D input: asked of `()` by the impls for other ranks, implemented by
 /// none.
@@ -260,6 +266,9 @@ pub trait Pool2dInputRank<X, P> {}
     label = "not a 3-D input"
 )]
 pub trait Pool1dInputRank<X, P> {}
+/// Never met by a real pooling; see the impl of [`Pool2dInputRank`].
+#[diagnostic::do_not_recommend]
+impl<X> Pool1dInputRank<X, Pool1d<{ usize::MAX }>> for () {}
 
 /// The bits of [`ConvOut`] (the output size along one axis) the guards read.
 type Fits<const N: usize, const K: usize, const S: usize, const P: usize, const D: usize> =
@@ -702,6 +711,9 @@ impl<const KH: usize, const KW: usize> TileNonEmpty<KH, KW> for B1 {}
     label = "not a 4-D input"
 )]
 pub trait TileInputRank<X, const KH: usize> {}
+/// Never met by a real tile; see the impl of [`Pool2dInputRank`].
+#[diagnostic::do_not_recommend]
+impl<X> TileInputRank<X, { usize::MAX }> for () {}
 
 /// tile's output sizes for an input shape `Self` (`[B, C, H, W]`) and tiles `KH x KW`:
 /// arithmetic only, the supertrait of [`TileShape`].
