@@ -54,7 +54,7 @@ pub mod prelude {
     pub use crate::gradcheck::gradcheck;
     pub use crate::nn::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
     pub use crate::nn::{Forward, Init, Linear, Module, ModuleExt, ReLU, Sigmoid, Tanh};
-    pub use crate::ops::conv::{ConvParams, Minitorch};
+    pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
     pub use crate::ops::pool::{Pool1d, Pool2d};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{

@@ -34,13 +34,14 @@ pub use bridge::{Count, CountAtMost, CountIf, ElementCount, Many};
 pub use bridge::{DimOf, MulDims, Num, ToDim, ToUnsigned, TypeNumel, Unsigned, MAX_STATIC_DIM};
 pub use conv::{
     BatchDim, ChannelsEqual, ChannelsMatch, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut,
-    Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, DilationNonZero,
-    DimEq, KernelFitsHeight, KernelFitsWidth, KernelNonEmpty, KernelNonZero, Minitorch,
-    StrideNonZero,
+    Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, ConvParams2d,
+    DilationNonZero, DimEq, KernelFitsHeight, KernelFitsWidth, KernelNonEmpty, KernelNonZero,
+    Minitorch, StrideNonZero,
 };
 #[doc(hidden)]
 pub use conv::{
-    Conv1dCheckFor, Conv1dInputRank, Conv1dSizeFor, Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
+    Conv1dCheckFor, Conv1dInputRank, Conv1dParamsPerAxis, Conv1dSizeFor, Conv2dCheckFor,
+    Conv2dInputRank, Conv2dSizeFor,
 };
 pub use pool::{
     avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, AvgPool1dShape, AvgPool2dShape,
