@@ -614,13 +614,19 @@ macro_rules! pool_wrong_rank {
         type Height = usize;
         type Width = usize;
         fn out_size(_: &$x) -> (usize, usize) {
-            unreachable!("pooling: rank checked at compile time")
+            panic!(
+                "pooling: the input's rank is checked at compile time, except for a window of \
+                 usize::MAX"
+            )
         }
     };
     (@assoc 1; $x:ty) => {
         type Width = usize;
         fn out_width(_: &$x) -> usize {
-            unreachable!("pooling: rank checked at compile time")
+            panic!(
+                "pooling: the input's rank is checked at compile time, except for a window of \
+                 usize::MAX"
+            )
         }
     };
 }
@@ -710,22 +716,24 @@ impl<const KH: usize, const KW: usize> TileNonEmpty<KH, KW> for B1 {}
     message = "tile takes a 4-D input [batch, channels, height, width]; the input is `{X}`",
     label = "not a 4-D input"
 )]
-pub trait TileInputRank<X, const KH: usize> {}
-/// Never met by a real tile; see the impl of [`Pool2dInputRank`].
+pub trait TileInputRank<X, const KH: usize, const KW: usize> {}
+/// Never met by a real tile (0 x 0, an error on a 4-D input); see the impl of
+/// [`Pool2dInputRank`]. (Not `usize::MAX` as there: `tile`'s last axis, `KH*KW`, must stay
+/// computable for method lookup to go on.)
 #[diagnostic::do_not_recommend]
-impl<X> TileInputRank<X, { usize::MAX }> for () {}
+impl<X> TileInputRank<X, 0, 0> for () {}
 
-/// tile's output sizes for an input shape `Self` (`[B, C, H, W]`) and tiles `KH x KW`:
-/// arithmetic only, the supertrait of [`TileShape`].
+/// tile's output height and width for an input shape `Self` (`[B, C, H, W]`) and tiles
+/// `KH x KW`: arithmetic only, the supertrait of [`TileShape`]. (The last axis, `KH*KW`,
+/// depends on the tile only: [`Tiled`] names it without this trait, so generic code sees a
+/// static size there.)
 pub trait TileSize<const KH: usize, const KW: usize> {
     /// `H / KH`.
     type Height: Dimension;
     /// `W / KW`.
     type Width: Dimension;
-    /// `KH * KW`, the values of one tile.
-    type Window: Dimension;
-    /// The three sizes' values.
-    fn tiled_size(&self) -> (Self::Height, Self::Width, Self::Window);
+    /// The two sizes' values.
+    fn tiled_size(&self) -> (Self::Height, Self::Width);
 }
 
 impl<X, const KH: usize, const KW: usize> TileSize<KH, KW> for X
@@ -734,9 +742,8 @@ where
 {
     type Height = <() as TileSizeFor<X, KH, KW>>::Height;
     type Width = <() as TileSizeFor<X, KH, KW>>::Width;
-    type Window = <() as TileSizeFor<X, KH, KW>>::Window;
     #[inline]
-    fn tiled_size(&self) -> (Self::Height, Self::Width, Self::Window) {
+    fn tiled_size(&self) -> (Self::Height, Self::Width) {
         <() as TileSizeFor<X, KH, KW>>::size(self)
     }
 }
@@ -748,10 +755,8 @@ pub trait TileSizeFor<X, const KH: usize, const KW: usize> {
     type Height: Dimension;
     /// `W / KW`.
     type Width: Dimension;
-    /// `KH * KW`.
-    type Window: Dimension;
-    /// The three sizes' values.
-    fn size(x: &X) -> (Self::Height, Self::Width, Self::Window);
+    /// The two sizes' values.
+    fn size(x: &X) -> (Self::Height, Self::Width);
 }
 
 impl<T: ?Sized, B, C, const H: usize, const W: usize, const KH: usize, const KW: usize>
@@ -759,12 +764,10 @@ impl<T: ?Sized, B, C, const H: usize, const W: usize, const KH: usize, const KW:
 where
     Dim<H>: TileAxis<KH>,
     Dim<W>: TileAxis<KW>,
-    Dim<KH>: MulDims<Dim<KW>>,
 {
     type Height = <Dim<H> as TileAxis<KH>>::Tiles;
     type Width = <Dim<W> as TileAxis<KW>>::Tiles;
-    type Window = <Dim<KH> as MulDims<Dim<KW>>>::Output;
-    fn size(_: &(B, C, Dim<H>, Dim<W>)) -> (Self::Height, Self::Width, Self::Window) {
+    fn size(_: &(B, C, Dim<H>, Dim<W>)) -> (Self::Height, Self::Width) {
         Default::default()
     }
 }
@@ -804,19 +807,21 @@ macro_rules! tile_wrong_ranks {
         impl<T: ?Sized, $($d,)* const KH: usize, const KW: usize> TileSizeFor<($($d,)*), KH, KW>
             for T
         where
-            (): TileInputRank<($($d,)*), KH>,
+            (): TileInputRank<($($d,)*), KH, KW>,
         {
             type Height = usize;
             type Width = usize;
-            type Window = usize;
-            fn size(_: &($($d,)*)) -> (usize, usize, usize) {
-                unreachable!("tile: rank checked at compile time")
+            fn size(_: &($($d,)*)) -> (usize, usize) {
+                panic!(
+                    "tile takes a 4-D input [batch, channels, height, width] and tiles of at \
+                     least 1 x 1 (checked at compile time, except for 0 x 0 tiles on another rank)"
+                )
             }
         }
         impl<T: ?Sized, $($d,)* const KH: usize, const KW: usize> TileCheck<($($d,)*), KH, KW>
             for T
         where
-            (): TileInputRank<($($d,)*), KH>,
+            (): TileInputRank<($($d,)*), KH, KW>,
         {
         }
     )+};
@@ -843,7 +848,7 @@ pub type Tiled<S, const KH: usize, const KW: usize> = (
     <S as SelectAxis<1>>::Dim,
     <S as TileSize<KH, KW>>::Height,
     <S as TileSize<KH, KW>>::Width,
-    <S as TileSize<KH, KW>>::Window,
+    <Dim<KH> as MulDims<Dim<KW>>>::Output,
 );
 
 #[cfg(test)]

@@ -66,8 +66,8 @@ pub use kernels::PoolGeometry;
 
 use crate::memory::Buffer;
 use crate::shape::{
-    AvgPool1dShape, AvgPool2dShape, BatchDim, Dimension, MaxPool1dShape, MaxPool2dShape, Pool1dOut,
-    Pool2dOut, SelectAxis, Shape, TileShape, Tiled,
+    AvgPool1dShape, AvgPool2dShape, BatchDim, Dim, Dimension, MaxPool1dShape, MaxPool2dShape,
+    MulDims, Pool1dOut, Pool2dOut, SelectAxis, Shape, TileShape, Tiled,
 };
 pub use crate::shape::{Pool1d, Pool2d, PoolHyperParams};
 use crate::tensor::{Element, Tensor};
@@ -278,8 +278,10 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     pub fn tile<const KH: usize, const KW: usize>(&self) -> Tensor<E, Tiled<S, KH, KW>>
     where
         S: BatchDim + SelectAxis<1> + TileShape<KH, KW>,
+        Dim<KH>: MulDims<Dim<KW>>,
     {
-        let (tiles_h, tiles_w, window) = self.shape().tiled_size();
+        let (tiles_h, tiles_w) = self.shape().tiled_size();
+        let window = Default::default();
         let out_shape = (
             self.shape().batch(),
             SelectAxis::<1>::select(self.shape()),
