@@ -879,6 +879,33 @@ mod tests {
         same(z, (1usize, Dim::<3>, Dim::<5>)); // (11 + 2 - 5)/2 + 1
     }
 
+    /// The type-level size equals the kernels' run-time function on the same numbers.
+    fn agrees<const W: usize, const K: usize, const S: usize, const P: usize, const D: usize>()
+    where
+        Dim<W>: ConvOut<K, S, P, D>,
+    {
+        let (_, typed) = Pool2dSize::<Pool2d<1, K, 1, S, 0, P, 1, D>>::out_size(&(
+            1usize, 1usize, Dim::<1>, Dim::<W>,
+        ));
+        assert_eq!(
+            Some(typed.size()),
+            crate::ops::pool::PoolGeometry::out_size(W, K, S, P, D),
+            "W={W} K={K} S={S} P={P} D={D}"
+        );
+    }
+
+    #[test]
+    fn type_level_output_size_matches_the_kernels() {
+        agrees::<28, 2, 2, 0, 1>();
+        agrees::<9, 3, 2, 0, 1>();
+        agrees::<7, 3, 2, 1, 1>();
+        agrees::<8, 2, 1, 1, 2>();
+        agrees::<11, 3, 2, 1, 2>();
+        agrees::<9, 4, 3, 2, 1>();
+        agrees::<5, 5, 1, 0, 1>();
+        agrees::<1, 1, 1, 0, 1>();
+    }
+
     #[test]
     fn padding_bit_is_two_p_at_most_k() {
         let _: B1 = <Dim<1> as PoolPadding<3>>::Ok::default();
