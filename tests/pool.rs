@@ -172,11 +172,14 @@ fn plain_pool<P: PoolHyperParams>(
     (y, grad_x)
 }
 
+/// [`plain_pool`] for one hyper-parameters type.
+type PlainPool = fn(bool, [usize; 3], &[f64], &[f64]) -> (Vec<f64>, Vec<f64>);
+
 /// The typed op against the plain loops, in `E`: values and the input's gradient.
 fn versus_plain_loops<E: Element, S: Shape, So: Shape>(
     label: &str,
     max: bool,
-    plain: fn(bool, [usize; 3], &[f64], &[f64]) -> (Vec<f64>, Vec<f64>),
+    plain: PlainPool,
     x: Tensor<f64, S>,
     op: impl Fn(&Tensor<E, S>) -> Tensor<E, So>,
 ) -> Result<(), String> {

@@ -454,7 +454,7 @@ impl Tiling {
     pub fn for_each_pair(&self, mut visit: impl FnMut(usize, usize)) {
         let [kh, kw] = self.kernel;
         assert!(
-            kh > 0 && kw > 0 && self.in_h % kh == 0 && self.in_w % kw == 0,
+            kh > 0 && kw > 0 && self.in_h.is_multiple_of(kh) && self.in_w.is_multiple_of(kw),
             "tile: {kh} x {kw} tiles do not cut {self:?}"
         );
         let (tiles_h, tiles_w) = (self.in_h / kh, self.in_w / kw);
