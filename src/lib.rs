@@ -53,11 +53,13 @@ pub mod prelude {
     pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
+    pub use crate::nn::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
     pub use crate::nn::{
         Conv1d, Conv2d, Dropout, Embedding, Forward, Init, Linear, Module, ModuleExt, ReLU,
         Sigmoid, Tanh,
     };
-    pub use crate::ops::conv::{ConvParams, Minitorch};
+    pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
+    pub use crate::ops::pool::{Pool1d, Pool2d};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
@@ -68,6 +70,10 @@ pub mod prelude {
         Conv2dOut, Conv2dShape, ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut,
         LinearShape, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast,
         ReshapeShape, SumOut, SumShape, UnflattenShape,
+    };
+    pub use crate::shape::{
+        AvgPool1dShape, AvgPool2dShape, MaxPool1dShape, MaxPool2dShape, Pool1dOut, Pool2dOut,
+        PoolHyperParams, TileShape, Tiled,
     };
     pub use crate::tensor::{
         Element, IndexTensor, Rng, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5,

@@ -936,3 +936,95 @@ fn conv2d_minitorch_is_conv2d_with_bottom_right_padding() {
     minitorch_is_padded_conv2d!(x [2, 2, 5, 6], w [3, 3, 2], padded [7, 7]);
     minitorch_is_padded_conv2d!(x [1, 4, 4, 5], w [8, 3, 3], padded [6, 7]); // unroll kernel
 }
+
+// ---------------------------------------------------------------------------------------------
+// Per-axis hyper-parameters (ConvParams2d): padding may differ per axis; stride and dilation
+// not yet (the kernels take one of each)
+// ---------------------------------------------------------------------------------------------
+
+impl Sizes {
+    /// conv2d with `ConvParams2d<S, S, PH, PW, D, D>`: padding per axis.
+    fn conv2d_padding_hw(
+        x: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        [stride, pad_top, pad_left, dilation]: [usize; 4],
+        bias: bool,
+    ) -> Sizes {
+        let s = Sizes::conv2d(x, [o, kh, kw], [stride, 0, dilation], bias);
+        Sizes {
+            oh: out_size(s.h, kh, stride, pad_top, dilation),
+            ow: out_size(s.w, kw, stride, pad_left, dilation),
+            pad_top,
+            pad_left,
+            ..s
+        }
+    }
+}
+
+#[test]
+fn conv2d_padding_per_axis_matches_plain_loops() {
+    let mut failures = Vec::new();
+    plain_loops!(failures, "conv2d_bias 1x5 kernel, padding (0, 2): the width kept",
+        Sizes::conv2d_padding_hw([2, 3, 6, 9], [4, 1, 5], [1, 0, 2, 1], true),
+        x: Rank4<2, 3, 6, 9>, w: Rank4<4, 3, 1, 5>, O = 4,
+        |x, w, b| x.conv2d_bias(w, b, ConvParams2d::<1, 1, 0, 2, 1, 1>));
+    plain_loops!(failures, "conv2d stride 2, padding (1, 0)",
+        Sizes::conv2d_padding_hw([1, 2, 7, 8], [3, 3, 2], [2, 1, 0, 1], false),
+        x: Rank4<1, 2, 7, 8>, w: Rank4<3, 2, 3, 2>, O = 3,
+        |x, w, b| x.conv2d(w, ConvParams2d::<2, 2, 1, 0>));
+    plain_loops!(failures, "conv2d dilation 2, padding (2, 3), 8 -> 8 channels",
+        Sizes::conv2d_padding_hw([1, 8, 6, 5], [8, 3, 3], [1, 2, 3, 2], false),
+        x: Rank4<1, 8, 6, 5>, w: Rank4<8, 8, 3, 3>, O = 8,
+        |x, w, b| x.conv2d(w, ConvParams2d::<1, 1, 2, 3, 2, 2>));
+    assert_no_failures("conv2d with padding per axis against plain loops", failures);
+}
+
+#[test]
+fn conv2d_padding_per_axis_gradients_match_central_differences() {
+    let mut failures = Vec::new();
+    let x = Tensor4::<f64, 2, 2, 4, 7>::randn(1);
+    let w = Tensor4::<f64, 3, 2, 1, 5>::randn(2);
+    let bias = Tensor1::<f64, 3>::randn(3);
+    let params = ConvParams2d::<1, 1, 0, 2>;
+    let name = "conv2d_bias padding (0, 2)";
+    collect(
+        &mut failures,
+        gradcheck(name, &x, |x| x.conv2d_bias(&w, &bias, params)),
+    );
+    collect(
+        &mut failures,
+        gradcheck(name, &w, |w| x.conv2d_bias(w, &bias, params)),
+    );
+    collect(
+        &mut failures,
+        gradcheck(name, &bias, |b| x.conv2d_bias(&w, b, params)),
+    );
+    assert_no_failures("conv2d per-axis gradcheck", failures);
+}
+
+/// Equal per-axis values are exactly `ConvParams`.
+#[test]
+fn conv2d_params2d_with_equal_axes_is_conv_params() {
+    let x = Tensor4::<f64, 2, 3, 9, 9>::randn(1);
+    let w = Tensor4::<f64, 4, 3, 3, 3>::randn(2);
+    let a = x.conv2d(&w, ConvParams::<2, 1, 2>);
+    let b: Tensor4<f64, 2, 4, 4, 4> = x.conv2d(&w, ConvParams2d::<2, 2, 1, 1, 2, 2>);
+    assert_eq!(a.to_vec(), b.to_vec());
+}
+
+#[test]
+#[should_panic(expected = "not yet supported by the kernels")]
+fn conv2d_stride_per_axis_panics_until_the_kernels_support_it() {
+    let x = Tensor4::<f32, 1, 1, 6, 8>::zeros();
+    let w = Tensor4::<f32, 1, 1, 2, 2>::zeros();
+    // the shape is computed per axis: (6 - 2)/1 + 1 = 5 high, (8 - 2)/2 + 1 = 4 wide
+    let _: Tensor4<f32, 1, 1, 5, 4> = x.conv2d(&w, ConvParams2d::<1, 2>);
+}
+
+#[test]
+#[should_panic(expected = "not yet supported by the kernels")]
+fn conv2d_dilation_per_axis_panics_until_the_kernels_support_it() {
+    let x = Tensor4::<f32, 1, 1, 6, 8>::zeros();
+    let w = Tensor4::<f32, 1, 1, 2, 2>::zeros();
+    let _: Tensor4<f32, 1, 1, 3, 7> = x.conv2d(&w, ConvParams2d::<1, 1, 0, 0, 3, 1>);
+}

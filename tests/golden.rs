@@ -1,6 +1,8 @@
 //! Golden values: ops against PyTorch's float64 results in `tests/data/torch_reference.json`
-//! (layout and semantics in `tests/data/README.md`) and `tests/data/torch_reference_extra.json`
-//! (the same layout; written by `tests/data/torch_reference_extra.py`, which says what it adds).
+//! (layout and semantics in `tests/data/README.md`), `tests/data/torch_reference_extra.json`
+//! and `tests/data/pool_reference.json` (the same layout; written by
+//! `tests/data/torch_reference_extra.py` and `tests/data/pool_reference.py`, which say what
+//! they add).
 //!
 //! Every reference case is run with its concrete types written out below, once in f64 (to agree
 //! within `1e-10 * max(1, |expected|)`) and once in f32 (`1e-4 * max(1, |expected|)`). The inputs
@@ -72,8 +74,10 @@ mod reference {
         pub outputs: BTreeMap<String, Array>,
     }
 
-    /// The reference files: the shared one, and the cases this project added.
-    const PATHS: [&str; 2] = [
+    /// The reference files: the shared one, and the cases this project added (functional
+    /// ops at large magnitudes, ties, lengths; pooling with padding, dilation and per-axis
+    /// values, 1-D pooling, conv2d with per-axis padding).
+    const PATHS: [&str; 3] = [
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/torch_reference.json"
@@ -81,6 +85,10 @@ mod reference {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/torch_reference_extra.json"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/pool_reference.json"
         ),
     ];
 
@@ -544,6 +552,38 @@ macro_rules! conv2d {
     };
 }
 
+/// `conv2d_axes!(name, x [B, C, H, W], w [O, C, KH, KW], stride [SH, SW], padding [PH, PW],
+/// dilation [DH, DW], bias b)`: PyTorch's tuples, `x.conv2d(&w, ConvParams2d::<SH, SW, PH, PW,
+/// DH, DW>)` (or `conv2d_bias`).
+macro_rules! conv2d_axes {
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     w [$o:literal, $wc:literal, $kh:literal, $kw:literal],
+     stride [$sh:literal, $sw:literal], padding [$ph:literal, $pw:literal],
+     dilation [$dh:literal, $dw:literal], bias false) => {
+        golden_case!(
+            $name, "conv2d",
+            {"stride": [$sh, $sw], "padding": [$ph, $pw], "dilation": [$dh, $dw], "bias": false},
+            inputs { x: Tensor4<E, $b, $c, $h, $w>, w: Tensor4<E, $o, $wc, $kh, $kw> },
+            x.conv2d(&w, ConvParams2d::<$sh, $sw, $ph, $pw, $dh, $dw>)
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     w [$o:literal, $wc:literal, $kh:literal, $kw:literal],
+     stride [$sh:literal, $sw:literal], padding [$ph:literal, $pw:literal],
+     dilation [$dh:literal, $dw:literal], bias true) => {
+        golden_case!(
+            $name, "conv2d",
+            {"stride": [$sh, $sw], "padding": [$ph, $pw], "dilation": [$dh, $dw], "bias": true},
+            inputs {
+                x: Tensor4<E, $b, $c, $h, $w>,
+                w: Tensor4<E, $o, $wc, $kh, $kw>,
+                b: Tensor1<E, $o>,
+            },
+            x.conv2d_bias(&w, &b, ConvParams2d::<$sh, $sw, $ph, $pw, $dh, $dw>)
+        )
+    };
+}
+
 /// `conv2d_minitorch!(name, x [B, C, H, W], w [O, C, KH, KW])`: `x.conv2d_minitorch(&w)`.
 macro_rules! conv2d_minitorch {
     ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
@@ -586,6 +626,10 @@ fn conv_cases() -> Vec<GoldenCase> {
             stride 1, padding 0, dilation 1, bias false),
         conv2d!("conv2d_7", x [1, 2, 11, 6], w [3, 2, 4, 2],
             stride 3, padding 1, dilation 1, bias true),
+        conv2d_axes!("conv2d_axes_0", x [2, 3, 6, 9], w [4, 3, 1, 5],
+            stride [1, 1], padding [0, 2], dilation [1, 1], bias true),
+        conv2d_axes!("conv2d_axes_1", x [1, 2, 7, 8], w [3, 2, 3, 2],
+            stride [2, 2], padding [1, 0], dilation [2, 2], bias false),
         conv2d_minitorch!("conv2d_minitorch_0", x [1, 1, 5, 5], w [1, 1, 2, 2]),
         conv2d_minitorch!("conv2d_minitorch_1", x [2, 2, 6, 7], w [3, 2, 3, 2]),
         conv2d_minitorch!("conv2d_minitorch_2", x [2, 3, 8, 8], w [2, 3, 3, 3]),
@@ -609,7 +653,7 @@ fn run_conv_op(op: &str) {
 }
 
 #[test]
-fn conv_cases_cover_the_reference_file() {
+fn conv_cases_cover_the_reference_files() {
     reference::assert_table_covers("conv", &conv_cases(), &CONV_OPS);
 }
 
@@ -741,6 +785,114 @@ fn functional_cases() -> Vec<GoldenCase> {
     ]
 }
 
+// ---------------------------------------------------------------------------------------------
+// Pooling
+// ---------------------------------------------------------------------------------------------
+
+/// `max_pool!(name, x [B, C, H, W], kernel [KH, KW], ..)`: 2-D max pooling, with the stride
+/// the kernel's (`x.max_pool2d::<KH, KW>()`), a stride (`Pool2d<KH, KW, SH, SW>`), or all
+/// hyper-parameters (`Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>`); `max_pool!(name, x [B, C, W],
+/// kernel K, stride S, padding P, dilation D)`: 1-D.
+macro_rules! max_pool {
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     kernel [$kh:literal, $kw:literal], stride kernel) => {
+        golden_case!(
+            $name, "maxpool2d", {"kernel": [$kh, $kw], "stride": [$kh, $kw]},
+            inputs { x: Tensor4<E, $b, $c, $h, $w> },
+            x.max_pool2d::<$kh, $kw>()
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     kernel [$kh:literal, $kw:literal], stride [$sh:literal, $sw:literal]) => {
+        golden_case!(
+            $name, "maxpool2d", {"kernel": [$kh, $kw], "stride": [$sh, $sw]},
+            inputs { x: Tensor4<E, $b, $c, $h, $w> },
+            x.max_pool2d_with(Pool2d::<$kh, $kw, $sh, $sw>)
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     kernel [$kh:literal, $kw:literal], stride [$sh:literal, $sw:literal],
+     padding [$ph:literal, $pw:literal], dilation [$dh:literal, $dw:literal]) => {
+        golden_case!(
+            $name, "maxpool2d",
+            {"kernel": [$kh, $kw], "stride": [$sh, $sw], "padding": [$ph, $pw], "dilation": [$dh, $dw]},
+            inputs { x: Tensor4<E, $b, $c, $h, $w> },
+            x.max_pool2d_with(Pool2d::<$kh, $kw, $sh, $sw, $ph, $pw, $dh, $dw>)
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $w:literal],
+     kernel $k:literal, stride $s:literal, padding $p:literal, dilation $d:literal) => {
+        golden_case!(
+            $name, "maxpool1d", {"kernel": $k, "stride": $s, "padding": $p, "dilation": $d},
+            inputs { x: Tensor3<E, $b, $c, $w> },
+            x.max_pool1d_with(Pool1d::<$k, $s, $p, $d>)
+        )
+    };
+}
+
+/// `avg_pool!(..)`: as [`max_pool!`], for average pooling (no dilation).
+macro_rules! avg_pool {
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     kernel [$kh:literal, $kw:literal], stride kernel) => {
+        golden_case!(
+            $name, "avgpool2d", {"kernel": [$kh, $kw], "stride": [$kh, $kw]},
+            inputs { x: Tensor4<E, $b, $c, $h, $w> },
+            x.avg_pool2d::<$kh, $kw>()
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     kernel [$kh:literal, $kw:literal], stride [$sh:literal, $sw:literal],
+     padding [$ph:literal, $pw:literal]) => {
+        golden_case!(
+            $name, "avgpool2d", {"kernel": [$kh, $kw], "stride": [$sh, $sw], "padding": [$ph, $pw]},
+            inputs { x: Tensor4<E, $b, $c, $h, $w> },
+            x.avg_pool2d_with(Pool2d::<$kh, $kw, $sh, $sw, $ph, $pw>)
+        )
+    };
+    ($name:literal, x [$b:literal, $c:literal, $w:literal],
+     kernel $k:literal, stride $s:literal, padding $p:literal) => {
+        golden_case!(
+            $name, "avgpool1d", {"kernel": $k, "stride": $s, "padding": $p},
+            inputs { x: Tensor3<E, $b, $c, $w> },
+            x.avg_pool1d_with(Pool1d::<$k, $s, $p>)
+        )
+    };
+}
+
+/// Every `maxpool*` case of the files, with its types.
+fn max_pool_cases() -> Vec<GoldenCase> {
+    vec![
+        max_pool!("maxpool2d_0", x [1, 1, 4, 4], kernel [2, 2], stride kernel),
+        max_pool!("maxpool2d_1", x [2, 3, 6, 8], kernel [3, 2], stride kernel),
+        max_pool!("maxpool2d_2", x [2, 2, 28, 28], kernel [4, 4], stride kernel),
+        max_pool!("maxpool2d_overlap", x [2, 2, 9, 9], kernel [3, 3], stride [2, 2]),
+        max_pool!("maxpool2d_pad", x [2, 2, 7, 7], kernel [3, 3], stride [2, 2],
+            padding [1, 1], dilation [1, 1]),
+        max_pool!("maxpool2d_axes", x [1, 3, 6, 9], kernel [2, 3], stride [1, 2],
+            padding [1, 0], dilation [1, 2]),
+        max_pool!("maxpool2d_dilation", x [2, 1, 8, 8], kernel [2, 2], stride [1, 1],
+            padding [1, 1], dilation [2, 2]),
+        max_pool!("maxpool1d_0", x [2, 3, 10], kernel 2, stride 2, padding 0, dilation 1),
+        max_pool!("maxpool1d_1", x [2, 2, 11], kernel 3, stride 2, padding 1, dilation 2),
+    ]
+}
+
+/// Every `avgpool*` case of the files, with its types.
+fn avg_pool_cases() -> Vec<GoldenCase> {
+    vec![
+        avg_pool!("avgpool2d_0", x [1, 1, 4, 4], kernel [2, 2], stride kernel),
+        avg_pool!("avgpool2d_1", x [2, 3, 6, 8], kernel [3, 2], stride kernel),
+        avg_pool!("avgpool2d_2", x [2, 2, 28, 28], kernel [4, 4], stride kernel),
+        avg_pool!("avgpool2d_pad", x [2, 2, 7, 7], kernel [3, 3], stride [2, 2], padding [1, 1]),
+        avg_pool!("avgpool2d_axes", x [1, 2, 5, 10], kernel [1, 5], stride [1, 2],
+            padding [0, 2]),
+        avg_pool!("avgpool2d_overlap", x [2, 1, 6, 6], kernel [3, 3], stride [1, 1],
+            padding [0, 0]),
+        avg_pool!("avgpool1d_0", x [2, 3, 10], kernel 3, stride 1, padding 0),
+        avg_pool!("avgpool1d_1", x [1, 2, 9], kernel 4, stride 3, padding 2),
+    ]
+}
+
 #[test]
 fn functional_cases_cover_the_reference_files() {
     reference::assert_table_covers_ops(&FUNCTIONAL_OPS, &functional_cases());
@@ -794,4 +946,30 @@ fn binary_cross_entropy_matches_pytorch() {
 #[test]
 fn linear_matches_pytorch() {
     reference::run_op("linear", &functional_cases());
+}
+
+#[test]
+fn pool_cases_cover_the_reference_files() {
+    reference::assert_table_covers("maxpool", &max_pool_cases(), &["maxpool2d", "maxpool1d"]);
+    reference::assert_table_covers("avgpool", &avg_pool_cases(), &["avgpool2d", "avgpool1d"]);
+}
+
+#[test]
+fn maxpool2d_matches_pytorch() {
+    reference::run_op("maxpool2d", &max_pool_cases());
+}
+
+#[test]
+fn maxpool1d_matches_pytorch() {
+    reference::run_op("maxpool1d", &max_pool_cases());
+}
+
+#[test]
+fn avgpool2d_matches_pytorch() {
+    reference::run_op("avgpool2d", &avg_pool_cases());
+}
+
+#[test]
+fn avgpool1d_matches_pytorch() {
+    reference::run_op("avgpool1d", &avg_pool_cases());
 }

@@ -38,6 +38,7 @@ mod conv;
 mod dropout;
 mod embedding;
 mod linear;
+mod pool;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
@@ -45,6 +46,7 @@ pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;
+pub use pool::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
 
 use crate::autodiff::{Tape, TensorId};
 use crate::element::Element;

@@ -8,5 +8,6 @@ mod dropout;
 mod embedding;
 pub mod linear;
 mod loss;
+pub mod pool;
 mod softmax;
 mod unroll;

@@ -36,8 +36,9 @@
 //!   innermost failing bound, so a bad shape in concrete code reads, in its first line,
 //!   "convolution: input channels differ: the input has 3, the weight expects 5".
 //!
-//! Both are implemented per hyper-parameters type ([`ConvParams`], [`Minitorch`]; a per-axis
-//! type can be added beside them without changing the relations). Because `P` is the *self*
+//! Both are implemented per hyper-parameters type ([`ConvParams`], [`ConvParams2d`] with its
+//! values per axis, [`Minitorch`]); a new one is added beside them without changing the
+//! relations. Because `P` is the *self*
 //! type, rustc does not look at these impls before the call's last argument has fixed `P`, so it
 //! never guesses a weight's channel count from the input's (which would turn the channel
 //! message into a bare "expected 3, found 5"). The check trait has the size trait as a
@@ -97,22 +98,72 @@ impl ConvParams {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Minitorch;
 
+/// conv2d hyper-parameters per axis, as PyTorch's tuples give them, in PyTorch's order:
+/// `ConvParams2d::<SH, SW, PH, PW, DH, DW>` is `conv2d(x, w, stride=(SH, SW), padding=(PH, PW),
+/// dilation=(DH, DW))`. Trailing ones may be left out (defaults: stride 1, no padding, dilation
+/// 1). The output height and width are computed by the compiler from each axis's own values.
+///
+/// Padding per axis runs today (`padding=(0, 2)` keeps the width of a `1 x 5` kernel). A stride
+/// or dilation that differs between the axes type-checks, but the convolution kernels have one
+/// stride and one dilation for both axes yet: such a conv2d panics when it runs, saying so.
+///
+/// ```
+/// use shapetorch::prelude::*;
+/// let x = Tensor4::<f32, 2, 3, 6, 9>::zeros();
+/// let w = Tensor4::<f32, 4, 3, 1, 5>::zeros();
+/// let y: Tensor4<f32, 2, 4, 6, 9> = x.conv2d(&w, ConvParams2d::<1, 1, 0, 2, 1, 1>);
+/// # let _ = y;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConvParams2d<
+    const SH: usize = 1,
+    const SW: usize = 1,
+    const PH: usize = 0,
+    const PW: usize = 0,
+    const DH: usize = 1,
+    const DW: usize = 1,
+>;
+
 /// Hyper-parameters of a convolution as the kernels need them at run time. Implemented by
-/// [`ConvParams`] and [`Minitorch`]; the shape relations ([`Conv1dShape`], [`Conv2dShape`])
-/// are implemented per hyper-parameters type.
+/// [`ConvParams`], [`ConvParams2d`] and [`Minitorch`]; the shape relations ([`Conv1dShape`],
+/// [`Conv2dShape`]) are implemented per hyper-parameters type.
 pub trait ConvHyperParams: Copy + Debug + Default + Send + Sync + 'static {
-    /// Step between output positions, in input positions, along every spatial axis.
+    /// Step between output positions, in input positions, along every spatial axis (for
+    /// [`ConvParams2d`], along the width).
     const STRIDE: usize;
-    /// Zeros before the first row and column (top and left).
+    /// Zeros before the first row and column (top and left; for [`ConvParams2d`], left).
     const PADDING: usize;
-    /// Step between kernel taps, in input positions.
+    /// Step between kernel taps, in input positions (for [`ConvParams2d`], along the width).
     const DILATION: usize;
+    /// conv2d's stride `[along the height, along the width]`.
+    const STRIDE_HW: [usize; 2] = [Self::STRIDE; 2];
+    /// conv2d's padding `[top and bottom, left and right]`.
+    const PADDING_HW: [usize; 2] = [Self::PADDING; 2];
+    /// conv2d's dilation `[along the height, along the width]`.
+    const DILATION_HW: [usize; 2] = [Self::DILATION; 2];
 }
 
 impl<const S: usize, const P: usize, const D: usize> ConvHyperParams for ConvParams<S, P, D> {
     const STRIDE: usize = S;
     const PADDING: usize = P;
     const DILATION: usize = D;
+}
+
+impl<
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const DH: usize,
+        const DW: usize,
+    > ConvHyperParams for ConvParams2d<SH, SW, PH, PW, DH, DW>
+{
+    const STRIDE: usize = SW;
+    const PADDING: usize = PW;
+    const DILATION: usize = DW;
+    const STRIDE_HW: [usize; 2] = [SH, SW];
+    const PADDING_HW: [usize; 2] = [PH, PW];
+    const DILATION_HW: [usize; 2] = [DH, DW];
 }
 
 impl ConvHyperParams for Minitorch {
@@ -538,6 +589,31 @@ where
     }
 }
 
+impl<
+        B,
+        C,
+        const H: usize,
+        const W: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const DH: usize,
+        const DW: usize,
+    > Conv2dSizeFor<(B, C, Dim<H>, Dim<W>), KH, KW> for ConvParams2d<SH, SW, PH, PW, DH, DW>
+where
+    Dim<H>: ConvOut<KH, SH, PH, DH>,
+    Dim<W>: ConvOut<KW, SW, PW, DW>,
+{
+    type Height = <Dim<H> as ConvOut<KH, SH, PH, DH>>::Output;
+    type Width = <Dim<W> as ConvOut<KW, SW, PW, DW>>::Output;
+    fn out_size(_: &(B, C, Dim<H>, Dim<W>)) -> (Self::Height, Self::Width) {
+        Default::default()
+    }
+}
+
 impl<B, C, H: Dimension, W: Dimension, const KH: usize, const KW: usize>
     Conv2dSizeFor<(B, C, H, W), KH, KW> for Minitorch
 {
@@ -586,6 +662,42 @@ where
     <Dim<H> as ConvOut<KH, S, P, D>>::KernelOk: BitAnd<<Dim<W> as ConvOut<KW, S, P, D>>::KernelOk>,
     And<<Dim<H> as ConvOut<KH, S, P, D>>::KernelOk, <Dim<W> as ConvOut<KW, S, P, D>>::KernelOk>:
         KernelNonEmpty<KH, KW>,
+{
+}
+
+impl<
+        B: Dimension,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const WC: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const DH: usize,
+        const DW: usize,
+    > Conv2dCheckFor<(B, Dim<C>, Dim<H>, Dim<W>), WC, KH, KW>
+    for ConvParams2d<SH, SW, PH, PW, DH, DW>
+where
+    Self: Conv2dSizeFor<(B, Dim<C>, Dim<H>, Dim<W>), KH, KW>,
+    (): ChannelsEqual<C, WC>,
+    Dim<H>: ConvOut<KH, SH, PH, DH>,
+    Dim<W>: ConvOut<KW, SW, PW, DW>,
+    <Dim<H> as ConvOut<KH, SH, PH, DH>>::Fits: KernelFitsHeight<H, KH, PH, DH>,
+    <Dim<W> as ConvOut<KW, SW, PW, DW>>::Fits: KernelFitsWidth<W, KW, PW, DW>,
+    <Dim<H> as ConvOut<KH, SH, PH, DH>>::StrideOk: StrideNonZero<SH>,
+    <Dim<W> as ConvOut<KW, SW, PW, DW>>::StrideOk: StrideNonZero<SW>,
+    <Dim<H> as ConvOut<KH, SH, PH, DH>>::DilationOk: DilationNonZero<DH>,
+    <Dim<W> as ConvOut<KW, SW, PW, DW>>::DilationOk: DilationNonZero<DW>,
+    <Dim<H> as ConvOut<KH, SH, PH, DH>>::KernelOk:
+        BitAnd<<Dim<W> as ConvOut<KW, SW, PW, DW>>::KernelOk>,
+    And<
+        <Dim<H> as ConvOut<KH, SH, PH, DH>>::KernelOk,
+        <Dim<W> as ConvOut<KW, SW, PW, DW>>::KernelOk,
+    >: KernelNonEmpty<KH, KW>,
 {
 }
 
@@ -708,12 +820,61 @@ wrong_rank!(ConvParams<S, P, D>; [S, P, D]; X0, X1);
 wrong_rank!(ConvParams<S, P, D>; [S, P, D]; X0, X1, X2);
 wrong_rank!(ConvParams<S, P, D>; [S, P, D]; X0, X1, X2, X3);
 wrong_rank!(ConvParams<S, P, D>; [S, P, D]; X0, X1, X2, X3, X4);
+wrong_rank!(@2d ConvParams2d<SH, SW, PH, PW, DH, DW>; [SH, SW, PH, PW, DH, DW]; );
+wrong_rank!(@2d ConvParams2d<SH, SW, PH, PW, DH, DW>; [SH, SW, PH, PW, DH, DW]; X0);
+wrong_rank!(@2d ConvParams2d<SH, SW, PH, PW, DH, DW>; [SH, SW, PH, PW, DH, DW]; X0, X1);
+wrong_rank!(@2d ConvParams2d<SH, SW, PH, PW, DH, DW>; [SH, SW, PH, PW, DH, DW]; X0, X1, X2);
+wrong_rank!(@2d ConvParams2d<SH, SW, PH, PW, DH, DW>; [SH, SW, PH, PW, DH, DW]; X0, X1, X2, X3, X4);
 wrong_rank!(Minitorch; []; );
 wrong_rank!(Minitorch; []; X0);
 wrong_rank!(Minitorch; []; X0, X1);
 wrong_rank!(Minitorch; []; X0, X1, X2);
 wrong_rank!(Minitorch; []; X0, X1, X2, X3);
 wrong_rank!(Minitorch; []; X0, X1, X2, X3, X4);
+
+/// conv1d takes [`ConvParams`], not the per-axis [`ConvParams2d`]: asked of `()` by the impls
+/// below, implemented by none.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "conv1d takes `ConvParams<STRIDE, PADDING, DILATION>`; `{P}` sets height and width apart, for conv2d",
+    label = "per-axis hyper-parameters in a conv1d"
+)]
+pub trait Conv1dParamsPerAxis<X, P> {}
+
+impl<
+        X,
+        const K: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const DH: usize,
+        const DW: usize,
+    > Conv1dSizeFor<X, K> for ConvParams2d<SH, SW, PH, PW, DH, DW>
+where
+    (): Conv1dParamsPerAxis<X, Self>,
+{
+    type Width = usize;
+    fn out_width(_: &X) -> usize {
+        unreachable!("conv1d: hyper-parameters checked at compile time")
+    }
+}
+
+impl<
+        X,
+        const WC: usize,
+        const K: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const DH: usize,
+        const DW: usize,
+    > Conv1dCheckFor<X, WC, K> for ConvParams2d<SH, SW, PH, PW, DH, DW>
+where
+    (): Conv1dParamsPerAxis<X, Self>,
+{
+}
 
 #[cfg(test)]
 mod tests {
@@ -784,6 +945,26 @@ mod tests {
     {
         let (h, w) = x.out_size();
         (x.0, Dim, h, w)
+    }
+
+    #[test]
+    fn per_axis_params_compute_each_axis_on_its_own() {
+        // height (6 + 0 - 1)/1 + 1 = 6, width (9 + 4 - 5)/1 + 1 = 9
+        let x = (2usize, Dim::<3>, Dim::<6>, Dim::<9>);
+        same(
+            Conv2dSize::<1, 5, ConvParams2d<1, 1, 0, 2, 1, 1>>::out_size(&x),
+            (Dim::<6>, Dim::<9>),
+        );
+        // height (7 + 2 - 5)/2 + 1 = 3 (dilation 2), width (8 - 2)/3 + 1 = 3
+        let y: Conv2dOut<(usize, Dim<2>, Dim<7>, Dim<8>), 4, 3, 2, ConvParams2d<2, 3, 1, 0, 2, 1>> =
+            (1, Dim, Dim, Dim);
+        same(y, (1usize, Dim::<4>, Dim::<3>, Dim::<3>));
+        type P = ConvParams2d<2, 3, 1, 0, 2, 1>;
+        assert_eq!(
+            (P::STRIDE_HW, P::PADDING_HW, P::DILATION_HW),
+            ([2, 3], [1, 0], [2, 1])
+        );
+        assert_eq!(<ConvParams<2, 1, 3>>::PADDING_HW, [1, 1]);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod bridge;
 mod concat;
 mod conv;
 mod lookup;
+mod pool;
 mod relations;
 mod reshape;
 
@@ -36,15 +37,29 @@ pub use bridge::{DimOf, MulDims, Num, ToDim, ToUnsigned, TypeNumel, Unsigned, MA
 pub use concat::{AddDims, CatShape};
 pub use conv::{
     BatchDim, ChannelsEqual, ChannelsMatch, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut,
-    Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, DilationNonZero,
-    DimEq, KernelFitsHeight, KernelFitsWidth, KernelNonEmpty, KernelNonZero, Minitorch,
-    StrideNonZero,
+    Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, ConvParams2d,
+    DilationNonZero, DimEq, KernelFitsHeight, KernelFitsWidth, KernelNonEmpty, KernelNonZero,
+    Minitorch, StrideNonZero,
 };
 #[doc(hidden)]
 pub use conv::{
-    Conv1dCheckFor, Conv1dInputRank, Conv1dSizeFor, Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
+    Conv1dCheckFor, Conv1dInputRank, Conv1dParamsPerAxis, Conv1dSizeFor, Conv2dCheckFor,
+    Conv2dInputRank, Conv2dSizeFor,
 };
 pub use lookup::AppendDim;
+pub use pool::{
+    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, AvgPool1dShape, AvgPool2dShape,
+    AvgPoolUndilated, MaxPool1dShape, MaxPool2dShape, Pool1d, Pool1dOut, Pool1dSize, Pool2d,
+    Pool2dOut, Pool2dSize, PoolDilationNonZero, PoolHyperParams, PoolPadding, PoolPaddingFits,
+    PoolStrideNonZero, PoolWindowFitsHeight, PoolWindowFitsWidth, PoolWindowNonEmpty,
+    PoolWindowNonZero, TileAxis, TileDividesHeight, TileDividesWidth, TileNonEmpty, TileShape,
+    TileSize, Tiled,
+};
+#[doc(hidden)]
+pub use pool::{
+    AvgPool1dCheckFor, AvgPool2dCheckFor, MaxPool1dCheckFor, MaxPool2dCheckFor, Pool1dInputRank,
+    Pool1dSizeFor, Pool2dInputRank, Pool2dSizeFor, TileCheck, TileInputRank, TileSizeFor,
+};
 pub(crate) use relations::assert_same_dims;
 pub use relations::{
     BatchDims, BiasDims, InnerDims, LinearBiasDims, LinearOut, LinearShape, ReplaceLast,

@@ -8,8 +8,9 @@
 //! - conv2d: input `[B, C, H, W]`, weight `[O, C, KH, KW]`, bias `[O]` → `[B, O, H_out, W_out]`
 //!
 //! with `W_out = (W + 2P - D(K-1) - 1)/S + 1`, computed by the compiler from the
-//! [`ConvParams`] (stride `S`, padding `P`, dilation `D`, in PyTorch's order). The batch `B` may
-//! be a runtime `usize`.
+//! [`ConvParams`] (stride `S`, padding `P`, dilation `D`, in PyTorch's order), or per axis from
+//! [`ConvParams2d`] (PyTorch's tuples, `padding=(0, 2)`). The batch `B` may be a runtime
+//! `usize`.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -74,7 +75,7 @@ use crate::shape::{
     BatchDim, BiasDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape, Dim, Dimension, Rank3,
     Rank4, Shape,
 };
-pub use crate::shape::{ConvHyperParams, ConvParams, Minitorch};
+pub use crate::shape::{ConvHyperParams, ConvParams, ConvParams2d, Minitorch};
 use crate::tensor::{Element, OpInput, Tensor};
 
 /// Which kernel computes a convolution.
@@ -256,13 +257,22 @@ fn geometry_1d<P: ConvHyperParams>(
     }
 }
 
-/// The geometry of a conv2d on an input `[B, C, H, W]`.
+/// The geometry of a conv2d on an input `[B, C, H, W]`. Padding may differ between the axes
+/// ([`ConvParams2d`]); stride and dilation may not yet, since [`ConvGeometry`] has one of each
+/// for both axes: that panics here.
 fn geometry_2d<P: ConvHyperParams>(
     [batch, in_channels, in_h, in_w]: [usize; 4],
     out_channels: usize,
     [kernel_h, kernel_w]: [usize; 2],
     [out_h, out_w]: [usize; 2],
 ) -> ConvGeometry {
+    let ([sh, sw], [dh, dw], [pad_top, pad_left]) = (P::STRIDE_HW, P::DILATION_HW, P::PADDING_HW);
+    assert!(
+        sh == sw && dh == dw,
+        "conv2d: a stride ({sh}, {sw}) or dilation ({dh}, {dw}) that differs between height and \
+         width is not yet supported by the kernels (they take one stride and one dilation for \
+         both axes); padding may differ per axis"
+    );
     ConvGeometry {
         batch,
         in_channels,
@@ -273,10 +283,10 @@ fn geometry_2d<P: ConvHyperParams>(
         kernel_w,
         out_h,
         out_w,
-        stride: P::STRIDE,
-        pad_top: P::PADDING,
-        pad_left: P::PADDING,
-        dilation: P::DILATION,
+        stride: sh,
+        pad_top,
+        pad_left,
+        dilation: dh,
     }
 }
 
@@ -344,7 +354,10 @@ impl<E: Element, S: Shape> Tensor<E, S> {
 
     /// 2-D convolution `[B, C, H, W] * [O, C, KH, KW] -> [B, O, H_out, W_out]`, like
     /// `torch.nn.functional.conv2d(input, weight, stride=S, padding=P, dilation=D)` with
-    /// `params` = [`ConvParams::<S, P, D>`](ConvParams) (or [`Minitorch`]).
+    /// `params` = [`ConvParams::<S, P, D>`](ConvParams) (or [`Minitorch`]), or with PyTorch's
+    /// tuples, `stride=(SH, SW), padding=(PH, PW), dilation=(DH, DW)`, with
+    /// [`ConvParams2d::<SH, SW, PH, PW, DH, DW>`](ConvParams2d) (a stride or dilation that
+    /// differs between the axes panics: the kernels do not support it yet).
     ///
     /// Compile errors: the input is not 4-D; the weight's in-channels differ from the input's;
     /// the dilated kernel is taller or wider than the padded input; stride, dilation or a kernel
