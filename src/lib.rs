@@ -12,6 +12,7 @@
 //! - [`autodiff`]: reverse mode: [`Tape`], `backward()`, typed [`Gradients`], and
 //!   [`gradcheck`](autodiff::gradcheck).
 //! - [`ops`]: the lecture's unroll view and convolution.
+//! - [`data`]: data sets: MNIST from its IDX files, the MNIST-1D generator.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -26,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod autodiff;
+pub mod data;
 pub mod error;
 pub mod ops;
 pub mod shape;
