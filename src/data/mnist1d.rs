@@ -106,8 +106,8 @@ pub struct Mnist1d {
 }
 
 impl Mnist1d {
-    /// Generates the data set (SPEC.md §5). Takes about 2 ms per 1000 examples in a release
-    /// build.
+    /// Generates the data set (SPEC.md §5): about 0.1 s for the default 5000 examples, in a
+    /// release build or at opt-level 1.
     pub fn generate(args: &Mnist1dArgs) -> Mnist1d {
         let mut rng = Mt19937::new(args.seed);
         let templates = templates();
