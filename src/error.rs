@@ -2,9 +2,11 @@
 
 use std::fmt;
 
-/// An error from user data: a wrong length, a wrong shape, a bad index.
+/// An error from user data: a wrong length, shape or index for a tensor; a data, text or
+/// weights file that cannot be read or does not hold what its format promises.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
+    // ---- Tensors from user data ----
     /// Data of the wrong length for the shape it should fill.
     Length {
         /// The operation that got the data.
@@ -25,6 +27,13 @@ pub enum Error {
         /// The sizes given.
         found: Vec<usize>,
     },
+    /// Sizes whose product overflows `usize`: no tensor of that shape can exist.
+    TooLarge {
+        /// The operation that got the sizes.
+        op: &'static str,
+        /// The sizes given.
+        dims: Vec<usize>,
+    },
     /// An index (a class label, a token id) outside `0..bound`.
     IndexOutOfRange {
         /// The operation that got the index.
@@ -36,11 +45,13 @@ pub enum Error {
         /// The exclusive upper bound (the number of classes, the vocabulary size).
         bound: usize,
     },
-    /// A file that could not be read or written.
+
+    // ---- Files ----
+    /// A file that cannot be opened, read or written.
     Io {
-        /// The file.
-        path: String,
-        /// What the system said.
+        /// The file (a path, or `images`/`labels` for a reader).
+        file: String,
+        /// What failed and what the operating system said (`cannot read: ...`).
         message: String,
     },
     /// A line of a text file (word vectors, sentences) that does not parse.
@@ -52,6 +63,59 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+
+    // ---- Data sets (`crate::data`) ----
+    /// A file that starts as gzip but does not decompress (corrupt or cut short).
+    Gzip {
+        /// The file.
+        file: String,
+        /// What the decoder said.
+        message: String,
+    },
+    /// An IDX file whose magic number is not the one its contents need.
+    IdxMagic {
+        /// The file.
+        file: String,
+        /// What the file should hold: `images` or `labels`.
+        kind: &'static str,
+        /// The magic number an IDX file of that kind starts with.
+        expected: u32,
+        /// The first four bytes of the file, big-endian.
+        found: u32,
+    },
+    /// An IDX file shorter or longer than its header says (after decompression).
+    IdxLength {
+        /// The file.
+        file: String,
+        /// The length in bytes that the header implies.
+        expected: usize,
+        /// The length in bytes of the file.
+        found: usize,
+    },
+    /// An images file and a labels file that hold different numbers of examples.
+    CountMismatch {
+        /// The images file.
+        images: String,
+        /// The number of images it holds.
+        image_count: usize,
+        /// The labels file.
+        labels: String,
+        /// The number of labels it holds.
+        label_count: usize,
+    },
+    /// A label outside the classes of its data set.
+    LabelRange {
+        /// The labels file.
+        file: String,
+        /// The position of the first bad label.
+        index: usize,
+        /// Its value.
+        found: u8,
+        /// The largest label allowed (9 for the digits).
+        max: u8,
+    },
+
+    // ---- Weights files (`crate::nn::weights`) ----
     /// A weights file that is not a well-formed safetensors file (truncated, corrupt header).
     WeightsFormat {
         /// The file (or `<bytes>` for an in-memory buffer).
@@ -95,13 +159,6 @@ pub enum Error {
         /// The tensor's name.
         tensor: String,
     },
-    /// Sizes whose product overflows `usize`: no tensor of that shape can exist.
-    TooLarge {
-        /// The operation that got the sizes.
-        op: &'static str,
-        /// The sizes given.
-        dims: Vec<usize>,
-    },
 }
 
 impl fmt::Display for Error {
@@ -123,6 +180,11 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{op}: sizes {found:?} do not fit the shape {expected}")
             }
+            Error::TooLarge { op, dims } => write!(
+                f,
+                "{op}: shape {dims:?} has more elements than a usize can count \
+                 (the product of its sizes overflows)"
+            ),
             Error::IndexOutOfRange {
                 op,
                 position,
@@ -133,12 +195,60 @@ impl fmt::Display for Error {
                 "{op}: index {value} at {position:?} is out of range: the values must lie in \
                  0..{bound}"
             ),
-            Error::Io { path, message } => write!(f, "{path}: {message}"),
+            Error::Io { file, message } => write!(f, "{file}: {message}"),
             Error::Parse {
                 file,
                 line,
                 message,
             } => write!(f, "{file}:{line}: {message}"),
+            Error::Gzip { file, message } => {
+                write!(f, "{file}: not a readable gzip stream: {message}")
+            }
+            Error::IdxMagic {
+                file,
+                kind,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{file}: not an IDX {kind} file: magic number {expected:#010x} expected, \
+                 found {found:#010x}"
+            ),
+            Error::IdxLength {
+                file,
+                expected,
+                found,
+            } if found < expected => write!(
+                f,
+                "{file}: truncated: its IDX header needs {expected} bytes, the file has {found}"
+            ),
+            Error::IdxLength {
+                file,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{file}: longer than its IDX header says: the header needs {expected} bytes, \
+                 the file has {found}"
+            ),
+            Error::CountMismatch {
+                images,
+                image_count,
+                labels,
+                label_count,
+            } => write!(
+                f,
+                "{images} holds {image_count} images but {labels} holds {label_count} labels"
+            ),
+            Error::LabelRange {
+                file,
+                index,
+                found,
+                max,
+            } => write!(
+                f,
+                "{file}: label {found} at index {index} is outside 0..={max}"
+            ),
             Error::WeightsFormat { file, message } => {
                 write!(f, "{file}: not a valid safetensors file: {message}")
             }
@@ -166,11 +276,6 @@ impl fmt::Display for Error {
             Error::UnexpectedWeight { file, tensor } => write!(
                 f,
                 "{file}: tensor `{tensor}` is not a parameter of the model"
-            ),
-            Error::TooLarge { op, dims } => write!(
-                f,
-                "{op}: shape {dims:?} has more elements than a usize can count \
-                 (the product of its sizes overflows)"
             ),
         }
     }

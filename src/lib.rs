@@ -18,6 +18,7 @@
 //!   embedding lookups, losses.
 //! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
 //! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
+//! - [`data`]: data sets: MNIST from its IDX files, the MNIST-1D generator.
 //! - [`text`]: the MR tokenizer, vocabularies, GloVe vectors, padded id batches.
 //!
 //! ```
@@ -33,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod autodiff;
+pub mod data;
 pub mod element;
 pub mod error;
 pub mod gradcheck;

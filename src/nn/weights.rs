@@ -107,7 +107,10 @@ pub fn from_bytes<E: Element, M: Module<E> + ?Sized>(
     if let Some(e) = problem {
         return Err(e);
     }
-    if let Some(extra) = tensors.names().into_iter().find(|n| !wanted.contains(*n)) {
+    // The first extra tensor in name order (the file's own order is a hash map's).
+    let mut names = tensors.names();
+    names.sort_unstable();
+    if let Some(extra) = names.into_iter().find(|n| !wanted.contains(*n)) {
         return Err(Error::UnexpectedWeight {
             file: file.into(),
             tensor: extra.to_string(),
@@ -131,16 +134,16 @@ pub fn from_bytes<E: Element, M: Module<E> + ?Sized>(
 pub fn save<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Result<()> {
     let bytes = to_bytes(model)?;
     std::fs::write(path, bytes).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
+        file: path.display().to_string(),
+        message: format!("cannot write: {e}"),
     })
 }
 
 /// Loads the model's weights from `path` (safetensors); see the module docs.
 pub fn load<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
+        file: path.display().to_string(),
+        message: format!("cannot read: {e}"),
     })?;
     from_bytes(model, &bytes, &path.display().to_string())
 }

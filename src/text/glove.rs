@@ -22,8 +22,8 @@ impl Glove {
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
+            file: path.display().to_string(),
+            message: format!("cannot read: {e}"),
         })?;
         Self::from_reader(std::io::BufReader::new(file), &path.display().to_string())
     }

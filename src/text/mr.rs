@@ -24,8 +24,8 @@ pub fn read_mr(path: impl AsRef<Path>) -> Result<Vec<MrSentence>> {
     let path = path.as_ref();
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::Io {
-        path: name.clone(),
-        message: e.to_string(),
+        file: name.clone(),
+        message: format!("cannot read: {e}"),
     })?;
     parse_mr(std::io::BufReader::new(file), &name)
 }
