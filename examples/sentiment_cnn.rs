@@ -13,7 +13,7 @@
 //! `--fold K` (0), `--cv`, `--embeddings glove|static|random` (glove: GloVe, fine-tuned),
 //! `--model kim|minitorch`, `--threads N`, `--data DIR` (holding `mr/mr.tsv` and
 //! `glove50-mr/glove50-mr.txt`), `--out FILE` (the trained weights, safetensors),
-//! `--limit N` (use only the first N training sentences: for a quick smoke run),
+//! `--limit N` (use only N training sentences, drawn with the seed: for a quick smoke run),
 //! `--dev-percent N` (10).
 //!
 //! Model selection follows Kim: `--dev-percent` of the training sentences (drawn with the seed)
@@ -282,12 +282,13 @@ fn run_fold<M: SentenceModel>(o: &Options, corpus: &Corpus, fold: u8) -> FoldRes
     let mut train: Vec<usize> = (0..corpus.ids.len())
         .filter(|&i| corpus.folds[i] != fold)
         .collect();
-    if let Some(limit) = o.limit {
-        train.truncate(limit);
-    }
-    // Fisher-Yates shuffle from the seed, then the development sentences off the front.
+    // Fisher-Yates shuffle from the seed (MR's rows are sorted by label), then the limit, then
+    // the development sentences off the front.
     for i in (1..train.len()).rev() {
         train.swap(i, rng.below(i + 1));
+    }
+    if let Some(limit) = o.limit {
+        train.truncate(limit);
     }
     let dev: Vec<usize> = train.drain(..train.len() * o.dev_percent / 100).collect();
     let test: Vec<usize> = (0..corpus.ids.len())
@@ -439,4 +440,36 @@ fn main() {
         println!("  after the last epoch: {:.2} %", last[0]);
     }
     println!("time: {:.1} s", start.elapsed().as_secs_f64());
+}
+
+/// Smoke test, run by `cargo test` (the example is built with the test harness too).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_run_of_each_model_learns_something() {
+        let mut o = Options {
+            epochs: 1,
+            batch_size: 50,
+            lr: 1e-3,
+            seed: 0,
+            fold: 0,
+            cv: false,
+            embeddings: "glove".into(),
+            model: "kim".into(),
+            data: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data")),
+            out: None,
+            limit: Some(1000),
+            dev_percent: 10,
+        };
+        let corpus = load(&o).unwrap();
+        // 900 training sentences, one epoch; chance is about 50 %
+        let kim = run_fold::<Kim>(&o, &corpus, 0);
+        assert!(kim.last > 55.0, "Kim's CNN: {} %", kim.last);
+        o.model = "minitorch".into();
+        o.embeddings = "static".into();
+        let minitorch = run_fold::<MinitorchCnn>(&o, &corpus, 0);
+        assert!((0.0..=100.0).contains(&minitorch.last));
+    }
 }
