@@ -88,6 +88,9 @@ thread_local! {
 }
 
 impl ConvAlgorithm {
+    /// Every algorithm, for tests and benchmarks that compare them.
+    pub const ALL: [ConvAlgorithm; 2] = [ConvAlgorithm::Direct, ConvAlgorithm::Unroll];
+
     /// Runs `f` with every convolution started on this thread computed by `self`, whatever
     /// the shape (its backward pass too): for tests and benchmarks that compare the kernels.
     ///
