@@ -8,7 +8,10 @@
 //! cargo bench --bench speed                          # every case, 1 and 2 threads
 //! cargo bench --bench speed -- --threads 2 --runs 40 --filter 56x56
 //! cargo bench --bench speed -- --algorithms          # also every forced conv algorithm
+//! cargo bench --bench speed -- --kernels             # also each kernel alone, on slices
 //! cargo bench --bench speed -- --list                # the case names, one a line
+//! cargo bench --bench speed -- --min                 # the fastest run, not the median
+//! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time: for A/B tests on a busy machine
 //! ```
 //!
 //! Output lines are tab-separated: `case  pass  variant  threads  median_seconds  GFLOP/s`.
@@ -19,22 +22,23 @@
 //! each run timed on its own.
 //!
 //! Rayon pools of each thread count are built in this process (`ThreadPool::install`), so one
-//! run measures both thread counts with the same binary. Cases are built per thread count, so
-//! only the tensors of the case being timed are alive.
+//! run measures both thread counts with the same binary. Only the tensors of the case being
+//! timed are alive.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use shapetorch::ops::conv::ConvAlgorithm;
+use shapetorch::ops::conv::{direct, unroll, ConvAlgorithm, ConvGeometry};
 use shapetorch::prelude::*;
 
-/// One benchmark: a name, its FLOPs, and the closure that runs it once.
+/// One benchmark: a name, its FLOPs, and what builds its inputs and returns the closure that
+/// runs it once (inputs are built only for the cases selected).
 struct Case {
     name: String,
     pass: &'static str,
     variant: String,
     flop: f64,
-    run: Box<dyn FnMut()>,
+    setup: Box<dyn Fn() -> Box<dyn FnMut()>>,
 }
 
 /// The conv cases of one shape: forward and forward + backward through the public API, with
@@ -55,32 +59,36 @@ macro_rules! conv_cases {
                 Some(a) => a.force(|| f()),
                 None => f(),
             };
-            let (x, w) = (<$x>::randn(1), <$w>::randn(2));
             $cases.push(Case {
                 name: $name.to_string(),
                 pass: "fwd",
                 variant: label.clone(),
                 flop,
-                run: Box::new(move || {
-                    force(&mut || {
-                        let ($xi, $wi) = (black_box(&x), black_box(&w));
-                        black_box($conv);
+                setup: Box::new(move || {
+                    let (x, w) = (<$x>::randn(1), <$w>::randn(2));
+                    Box::new(move || {
+                        force(&mut || {
+                            let ($xi, $wi) = (black_box(&x), black_box(&w));
+                            black_box($conv);
+                        })
                     })
                 }),
             });
-            let (x, w) = (<$x>::randn(1), <$w>::randn(2));
             $cases.push(Case {
                 name: $name.to_string(),
                 pass: "fwd+bwd",
                 variant: label,
                 flop: 3.0 * flop,
-                run: Box::new(move || {
-                    force(&mut || {
-                        let tape = Tape::new();
-                        let ($xi, $wi) = (&x.trace(&tape), &w.trace(&tape));
-                        let grads = $conv.sum_all().backward();
-                        black_box(grads.get_raw($xi.id()));
-                        black_box(grads.get_raw($wi.id()));
+                setup: Box::new(move || {
+                    let (x, w) = (<$x>::randn(1), <$w>::randn(2));
+                    Box::new(move || {
+                        force(&mut || {
+                            let tape = Tape::new();
+                            let ($xi, $wi) = (&x.trace(&tape), &w.trace(&tape));
+                            let grads = $conv.sum_all().backward();
+                            black_box(grads.get_raw($xi.id()));
+                            black_box(grads.get_raw($wi.id()));
+                        })
                     })
                 }),
             });
@@ -93,8 +101,114 @@ fn macs2d(b: usize, c: usize, h: usize, w: usize, o: usize, k: usize) -> usize {
     b * o * (h - k + 1) * (w - k + 1) * c * k * k
 }
 
-fn cases(all_algorithms: bool) -> Vec<Case> {
+/// A kernel's signature (`forward(g, input, weight, output)` and the two gradients alike).
+type Kernel = fn(&ConvGeometry, &[f32], &[f32], &mut [f32]);
+
+/// Every kernel module's forward, grad_input and grad_weight on one geometry, on slices
+/// allocated once (no tape, no allocation of results): `--kernels`.
+fn kernel_cases(cases: &mut Vec<Case>, name: &str, g: ConvGeometry) {
+    let kernels: [(&str, [Kernel; 3]); 2] = [
+        (
+            "direct",
+            [direct::forward, direct::grad_input, direct::grad_weight],
+        ),
+        (
+            "unroll",
+            [unroll::forward, unroll::grad_input, unroll::grad_weight],
+        ),
+    ];
+    for (module, [fwd, gx, gw]) in kernels {
+        for (pass, f, sizes) in [
+            (
+                "kernel fwd",
+                fwd,
+                [g.input_len(), g.weight_len(), g.output_len()],
+            ),
+            (
+                "kernel gx",
+                gx,
+                [g.output_len(), g.weight_len(), g.input_len()],
+            ),
+            (
+                "kernel gw",
+                gw,
+                [g.output_len(), g.input_len(), g.weight_len()],
+            ),
+        ] {
+            cases.push(Case {
+                name: name.to_string(),
+                pass,
+                variant: module.to_string(),
+                flop: 2.0 * g.macs() as f64,
+                setup: Box::new(move || {
+                    let mut rng = shapetorch::tensor::Rng::new(3);
+                    let mut v =
+                        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.normal() as f32).collect() };
+                    let (a, b, mut out) = (v(sizes[0]), v(sizes[1]), v(sizes[2]));
+                    Box::new(move || f(&g, black_box(&a), black_box(&b), black_box(&mut out)))
+                }),
+            });
+        }
+    }
+}
+
+/// A stride-1, unpadded conv2d geometry (conv1d: `h = k_h = 1`).
+fn geometry(
+    b: usize,
+    c: usize,
+    [h, w]: [usize; 2],
+    o: usize,
+    [kh, kw]: [usize; 2],
+) -> ConvGeometry {
+    ConvGeometry {
+        batch: b,
+        in_channels: c,
+        out_channels: o,
+        in_h: h,
+        in_w: w,
+        kernel_h: kh,
+        kernel_w: kw,
+        out_h: h - kh + 1,
+        out_w: w - kw + 1,
+        stride: 1,
+        pad_top: 0,
+        pad_left: 0,
+        dilation: 1,
+    }
+}
+
+fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     let mut cases = Vec::new();
+    if kernels {
+        for (name, g) in [
+            (
+                "conv2d x=[64,1,28,28] w=[6,1,5,5]",
+                geometry(64, 1, [28, 28], 6, [5, 5]),
+            ),
+            (
+                "conv2d x=[16,1,28,28] w=[4,1,3,3]",
+                geometry(16, 1, [28, 28], 4, [3, 3]),
+            ),
+            (
+                "conv2d x=[64,6,12,12] w=[16,6,5,5]",
+                geometry(64, 6, [12, 12], 16, [5, 5]),
+            ),
+            (
+                "conv2d x=[32,32,32,32] w=[64,32,3,3]",
+                geometry(32, 32, [32, 32], 64, [3, 3]),
+            ),
+            (
+                "conv2d x=[8,64,56,56] w=[64,64,3,3]",
+                geometry(8, 64, [56, 56], 64, [3, 3]),
+            ),
+            (
+                "conv1d x=[64,8,128] w=[16,8,5]",
+                geometry(64, 8, [1, 128], 16, [1, 5]),
+            ),
+        ] {
+            kernel_cases(&mut cases, name, g);
+        }
+    }
     conv_cases!(cases, all_algorithms, "conv2d x=[64,1,28,28] w=[6,1,5,5]",
         Tensor4<f32, 64, 1, 28, 28>, Tensor4<f32, 6, 1, 5, 5>, macs2d(64, 1, 28, 28, 6, 5),
         |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
@@ -124,38 +238,73 @@ fn cases(all_algorithms: bool) -> Vec<Case> {
 
 /// `sgemm n³`: `(n, n) x (n, n)` through `Tensor::matmul`, forward only.
 fn matmul_case<const N: usize>(cases: &mut Vec<Case>) {
-    let (a, b) = (
-        Tensor2::<f32, N, N>::randn(1),
-        Tensor2::<f32, N, N>::randn(2),
-    );
     cases.push(Case {
         name: format!("sgemm {N}^3"),
         pass: "fwd",
         variant: "api".to_string(),
         flop: 2.0 * (N as f64).powi(3),
-        run: Box::new(move || {
-            black_box(black_box(&a).matmul(black_box(&b)));
+        setup: Box::new(|| {
+            let (a, b) = (
+                Tensor2::<f32, N, N>::randn(1),
+                Tensor2::<f32, N, N>::randn(2),
+            );
+            Box::new(move || {
+                black_box(black_box(&a).matmul(black_box(&b)));
+            })
         }),
     });
 }
 
-/// The median time of `runs` runs of `f`, after a warm-up of at least 3 runs and 0.2 s.
-fn median_time(f: &mut dyn FnMut(), runs: usize) -> Duration {
+/// The time this thread has run on a CPU, for `--cpu` (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`,
+/// nanosecond resolution; `/proc/thread-self/schedstat` only updates at scheduler ticks).
+fn thread_cpu_time() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec; the call writes only into it.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// How a run is timed: wall clock, or (with `--cpu`) the calling thread's on-CPU time, which
+/// other processes' load does not inflate; meaningful for one thread only.
+#[derive(Clone, Copy)]
+struct Clock {
+    cpu: bool,
+}
+
+impl Clock {
+    fn time(self, f: &mut dyn FnMut()) -> Duration {
+        if self.cpu {
+            let t = thread_cpu_time();
+            f();
+            thread_cpu_time() - t
+        } else {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        }
+    }
+}
+
+/// The median (or with `min`, the shortest) time of `runs` runs of `f`, after a warm-up of at
+/// least 3 runs and 0.2 s.
+fn median_time(f: &mut dyn FnMut(), runs: usize, min: bool, clock: Clock) -> Duration {
     let start = Instant::now();
     let mut warm = 0;
     while warm < 3 || start.elapsed() < Duration::from_millis(200) {
         f();
         warm += 1;
     }
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
+    let mut times: Vec<Duration> = (0..runs).map(|_| clock.time(f)).collect();
     times.sort();
-    times[times.len() / 2]
+    if min {
+        times[0]
+    } else {
+        times[times.len() / 2]
+    }
 }
 
 fn main() {
@@ -172,9 +321,14 @@ fn main() {
         .collect();
     let runs: usize = value("--runs").map_or(21, |r| r.parse().expect("--runs takes a number"));
     let filter = value("--filter").unwrap_or_default();
+    let min = args.iter().any(|a| a == "--min");
+    let clock = Clock {
+        cpu: args.iter().any(|a| a == "--cpu"),
+    };
     let all_algorithms = args.iter().any(|a| a == "--algorithms");
+    let kernels = args.iter().any(|a| a == "--kernels");
     let selected = || {
-        let mut cases = cases(all_algorithms);
+        let mut cases = cases(all_algorithms, kernels);
         cases.retain(|c| format!("{} {} {}", c.name, c.pass, c.variant).contains(&filter));
         cases
     };
@@ -191,8 +345,9 @@ fn main() {
             .expect("a rayon pool");
         // The tensors are built and used on the pool's thread (a traced tensor is not `Send`).
         pool.install(|| {
-            for mut case in selected() {
-                let s = median_time(&mut case.run, runs).as_secs_f64();
+            for case in selected() {
+                let mut run = (case.setup)();
+                let s = median_time(&mut run, runs, min, clock).as_secs_f64();
                 println!(
                     "{}\t{}\t{}\t{t}\t{s:.6e}\t{:.1}",
                     case.name,

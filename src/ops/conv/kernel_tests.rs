@@ -149,6 +149,18 @@ fn edge_cases() -> Vec<(&'static str, ConvGeometry)> {
             "LeNet layer 1",
             conv2d(2, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1),
         ),
+        // output channels filling whole vectors (16 lanes), and not quite
+        ("O = 16", conv2d(2, 3, 16, [7, 6], [3, 3], 1, [1, 1], 1)),
+        ("O = 13", conv2d(2, 2, 13, [6, 9], [2, 3], 1, [1, 0], 2)),
+        ("O = 40, conv1d", conv1d(3, 3, 40, 20, 5, 1, 2, 1)),
+        (
+            "O = 64, C = 9",
+            conv2d(1, 9, 64, [5, 5], [3, 3], 1, [0, 0], 1),
+        ),
+        (
+            "O = 70, 1x1",
+            conv2d(2, 5, 70, [4, 3], [1, 1], 1, [0, 0], 1),
+        ),
     ]
 }
 

@@ -24,20 +24,24 @@
 //! width and anchors the kernel at the left: `output[t] = sum_k weight[k] * input[t + k]`, zero
 //! past the end. It is the same kernel with `K - 1` zeros of padding on the right only.
 //!
-//! Two kernels compute every convolution: a direct loop ([`direct`]) and the lecture's
-//! unroll (im2col) followed by a matrix multiply ([`unroll`]); [`ConvAlgorithm`] picks
-//! one per shape. Backward: the gradient of the input is the convolution of the upstream
+//! Two kernels compute every convolution: a direct loop ([`direct`], register-blocked in
+//! [`blocked`] and compiled for AVX-512 next to the baseline, picked at run time by [`cpu`])
+//! and the lecture's unroll (im2col) followed by matrix multiplies ([`unroll`]);
+//! [`ConvAlgorithm`] picks one per pass and shape. Backward: the gradient of the input is the convolution of the upstream
 //! gradient with the reversed kernel, anchored at the other end; the gradient of the weight
 //! correlates the input with the upstream gradient; the bias's sums the upstream gradient.
 //!
 //! Files: [`geometry`](ConvGeometry) holds the run-time sizes; [`naive`] (the reference loops),
 //! [`direct`] and [`unroll`] the kernels, each with forward, grad-input and grad-weight.
 
+pub mod blocked;
+pub mod cpu;
 pub mod direct;
 mod geometry;
 #[cfg(test)]
 mod kernel_tests;
 pub mod naive;
+mod padded;
 pub mod unroll;
 
 pub use geometry::ConvGeometry;
@@ -76,10 +80,26 @@ impl ConvParams {
 /// Which kernel computes a convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvAlgorithm {
-    /// The direct loop: best for few channels and small kernels.
+    /// The direct loops ([`direct`]; register-blocked for stride 1): best for few channels
+    /// and small kernels.
     Direct,
-    /// Unroll (im2col) then one matrix multiply per batch entry: best for many channels.
+    /// Unroll (im2col) then matrix multiplies ([`unroll`]): best for many channels.
     Unroll,
+    /// Each pass (forward, gradient of the input, gradient of the weight) by the kernel that
+    /// is faster for its shape ([`ConvAlgorithm::for_pass`]): what convolutions use unless one
+    /// is forced.
+    Auto,
+}
+
+/// One of the three computations of a convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvPass {
+    /// The output.
+    Forward,
+    /// The gradient with respect to the input.
+    GradInput,
+    /// The gradient with respect to the weight.
+    GradWeight,
 }
 
 thread_local! {
@@ -88,7 +108,7 @@ thread_local! {
 }
 
 impl ConvAlgorithm {
-    /// Every algorithm, for tests and benchmarks that compare them.
+    /// The two kernels, for tests and benchmarks that compare them.
     pub const ALL: [ConvAlgorithm; 2] = [ConvAlgorithm::Direct, ConvAlgorithm::Unroll];
 
     /// Runs `f` with every convolution started on this thread computed by `self`, whatever
@@ -117,28 +137,58 @@ impl ConvAlgorithm {
         f()
     }
 
-    /// The algorithm a convolution of geometry `g` runs with: the forced one, or the faster
-    /// one for the shape.
+    /// The algorithm a convolution of geometry `g` runs with: the forced one, or
+    /// [`for_geometry`](Self::for_geometry).
     pub fn pick(g: &ConvGeometry) -> Self {
         FORCED.get().unwrap_or_else(|| Self::for_geometry(g))
     }
 
-    /// The faster kernel for this shape, as measured (`benches/conv.rs` and the small-shape
-    /// sweep in the README): unroll + GEMM wins from about 10^5 multiply-adds up, by 1.3x to
-    /// 4x, on every shape measured; below that both take microseconds and the direct loop,
-    /// which needs no scratch matrix, is as fast or faster.
-    pub fn for_geometry(g: &ConvGeometry) -> Self {
+    /// The algorithm for this shape when none is forced: [`Auto`](Self::Auto), which picks per
+    /// pass ([`for_pass`](Self::for_pass)).
+    pub fn for_geometry(_g: &ConvGeometry) -> Self {
+        ConvAlgorithm::Auto
+    }
+
+    /// The faster kernel for one pass of this shape in `E` (`Direct` or `Unroll`), as measured
+    /// on the 2-core AVX-512 machine (`cargo bench --bench speed -- --kernels`; README,
+    /// "Convolution speed"):
+    /// - below 2^17 multiply-adds both take microseconds and the direct loop, which needs no
+    ///   scratch matrix, is as fast or faster;
+    /// - with AVX-512 and f32, stride 1: the register-blocked direct kernels win the forward
+    ///   pass and the input's gradient on every shape of the table (1.1x to 3x), and the
+    ///   weight's gradient up to 32 output channels (LeNet's 6: 2x); with more, unroll's
+    ///   GEMM wins that one (121 vs 101 GFLOP/s on `x=[8,64,56,56] w=[64,64,3,3]`);
+    /// - stride > 1 (direct computes the skipped positions' zeros) or without AVX-512 (the
+    ///   portable copy has 4 lanes and no fused multiply-add, while the GEMM crate has an AVX2
+    ///   kernel) or in f64 (16-lane blocks of f64 take two registers each and spill): unroll.
+    pub fn for_pass<E: Element>(g: &ConvGeometry, pass: ConvPass) -> Self {
+        use ConvAlgorithm::{Direct, Unroll};
+        let blocked_fast = cpu::Isa::current() == cpu::Isa::Avx512 && size_of::<E>() == 4;
         if g.macs() < 1 << 17 {
-            ConvAlgorithm::Direct
-        } else {
-            ConvAlgorithm::Unroll
+            return Direct;
+        }
+        match pass {
+            _ if !blocked_fast => Unroll,
+            ConvPass::GradInput if g.stride == 1 => Direct,
+            ConvPass::Forward if g.stride == 1 => Direct,
+            ConvPass::GradWeight if g.stride == 1 && g.out_channels <= 32 => Direct,
+            _ => Unroll,
+        }
+    }
+
+    /// The kernel that runs `pass`: `self`, or for `Auto` the one [`for_pass`](Self::for_pass)
+    /// picks.
+    fn resolve<E: Element>(self, g: &ConvGeometry, pass: ConvPass) -> Self {
+        match self {
+            ConvAlgorithm::Auto => Self::for_pass::<E>(g, pass),
+            forced => forced,
         }
     }
 
     fn forward<E: Element>(self, g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
-        match self {
-            ConvAlgorithm::Direct => direct::forward(g, input, weight, output),
+        match self.resolve::<E>(g, ConvPass::Forward) {
             ConvAlgorithm::Unroll => unroll::forward(g, input, weight, output),
+            _ => direct::forward(g, input, weight, output),
         }
     }
 
@@ -149,9 +199,9 @@ impl ConvAlgorithm {
         weight: &[E],
         grad_input: &mut [E],
     ) {
-        match self {
-            ConvAlgorithm::Direct => direct::grad_input(g, grad_output, weight, grad_input),
+        match self.resolve::<E>(g, ConvPass::GradInput) {
             ConvAlgorithm::Unroll => unroll::grad_input(g, grad_output, weight, grad_input),
+            _ => direct::grad_input(g, grad_output, weight, grad_input),
         }
     }
 
@@ -162,9 +212,9 @@ impl ConvAlgorithm {
         input: &[E],
         grad_weight: &mut [E],
     ) {
-        match self {
-            ConvAlgorithm::Direct => direct::grad_weight(g, grad_output, input, grad_weight),
+        match self.resolve::<E>(g, ConvPass::GradWeight) {
             ConvAlgorithm::Unroll => unroll::grad_weight(g, grad_output, input, grad_weight),
+            _ => direct::grad_weight(g, grad_output, input, grad_weight),
         }
     }
 }
