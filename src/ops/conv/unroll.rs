@@ -217,8 +217,28 @@ fn run_by_batch<E: Element>(
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tile width forced by [`with_tile_columns`].
+    static TILE_COLUMNS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every unroll kernel it starts on this thread cutting tiles `columns` wide:
+/// tests cut them small, so that tiles split batch entries and output rows.
+#[cfg(test)]
+pub(super) fn with_tile_columns<R>(columns: usize, f: impl FnOnce() -> R) -> R {
+    let previous = TILE_COLUMNS.replace(Some(columns));
+    let result = f();
+    TILE_COLUMNS.set(previous);
+    result
+}
+
 /// Columns per tile: [`TILE_BYTES`] of unrolled matrix, at least [`MIN_TILE_COLUMNS`].
 fn tile_columns<E>(g: &ConvGeometry) -> usize {
+    #[cfg(test)]
+    if let Some(columns) = TILE_COLUMNS.get() {
+        return columns;
+    }
     let per_column = g.taps_per_output().max(1) * std::mem::size_of::<E>();
     (TILE_BYTES / per_column).max(MIN_TILE_COLUMNS)
 }
