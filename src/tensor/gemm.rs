@@ -18,6 +18,15 @@ pub(crate) struct MatRef<'a, E> {
 }
 
 impl<'a, E> MatRef<'a, E> {
+    /// The same strides over another slice (the same data seen as its concrete type).
+    fn new(data: &'a [E], row_stride: usize, col_stride: usize) -> Self {
+        MatRef {
+            data,
+            row_stride,
+            col_stride,
+        }
+    }
+
     /// A row-major `rows x cols` matrix.
     pub(crate) fn row_major(data: &'a [E], cols: usize) -> Self {
         MatRef {
@@ -62,8 +71,68 @@ pub(crate) const PARALLEL_WORK: usize = 1 << 18;
 ///
 /// Panics, naming the sizes, when a matrix does not fit its slice (a bug in the caller: every
 /// public op computes these sizes from its tensors' shapes).
+///
+/// Generic code is compiled in the crate that uses it, at that crate's opt-level; this hands
+/// its slices to [`matmul_f32`] or [`matmul_f64`], compiled once in this crate.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_into<E: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, E>,
+    b: MatRef<'_, E>,
+    out: &mut [E],
+    accumulate: bool,
+    single_thread: bool,
+) {
+    const ONE_TYPE: &str = "matmul_into: the matrices share one element type";
+    let view = |m: MatRef<'_, E>| (m.row_stride, m.col_stride);
+    let ((ars, acs), (brs, bcs)) = (view(a), view(b));
+    if let (Some(ad), Some(bd)) = (E::as_f32(a.data), E::as_f32(b.data)) {
+        let (a, b) = (MatRef::new(ad, ars, acs), MatRef::new(bd, brs, bcs));
+        let out = E::as_f32_mut(out).expect(ONE_TYPE);
+        return matmul_f32(m, k, n, a, b, out, accumulate, single_thread);
+    }
+    let ad = E::as_f64(a.data).expect(ONE_TYPE);
+    let bd = E::as_f64(b.data).expect(ONE_TYPE);
+    let (a, b) = (MatRef::new(ad, ars, acs), MatRef::new(bd, brs, bcs));
+    let out = E::as_f64_mut(out).expect(ONE_TYPE);
+    matmul_f64(m, k, n, a, b, out, accumulate, single_thread)
+}
+
+/// [`matmul_into`] for `f32`.
+#[allow(clippy::too_many_arguments)]
+fn matmul_f32(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    out: &mut [f32],
+    accumulate: bool,
+    single_thread: bool,
+) {
+    checked_gemm(m, k, n, a, b, out, accumulate, single_thread)
+}
+
+/// [`matmul_into`] for `f64`.
+#[allow(clippy::too_many_arguments)]
+fn matmul_f64(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    out: &mut [f64],
+    accumulate: bool,
+    single_thread: bool,
+) {
+    checked_gemm(m, k, n, a, b, out, accumulate, single_thread)
+}
+
+/// The checks and the `gemm` call behind [`matmul_into`].
+#[allow(clippy::too_many_arguments)]
+fn checked_gemm<E: Element>(
     m: usize,
     k: usize,
     n: usize,
