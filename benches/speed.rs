@@ -12,6 +12,8 @@
 //! cargo bench --bench speed -- --list                # the case names, one a line
 //! cargo bench --bench speed -- --min                 # the fastest run, not the median
 //! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time: for A/B tests on a busy machine
+//! cargo bench --bench speed -- --run-time-sizes      # direct kernels without compile-time sizes
+//! cargo bench --bench speed -- --portable            # the kernels' baseline copies (no AVX-512)
 //! ```
 //!
 //! Output lines are tab-separated: `case  pass  variant  threads  median_seconds  GFLOP/s`.
@@ -28,7 +30,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use shapetorch::ops::conv::{direct, unroll, ConvAlgorithm, ConvGeometry};
+use shapetorch::ops::conv::{self, cpu::Isa, direct, unroll, ConvAlgorithm, ConvGeometry};
 use shapetorch::prelude::*;
 
 /// One benchmark: a name, its FLOPs, and what builds its inputs and returns the closure that
@@ -327,6 +329,8 @@ fn main() {
     };
     let all_algorithms = args.iter().any(|a| a == "--algorithms");
     let kernels = args.iter().any(|a| a == "--kernels");
+    let run_time = args.iter().any(|a| a == "--run-time-sizes");
+    let portable = args.iter().any(|a| a == "--portable");
     let selected = || {
         let mut cases = cases(all_algorithms, kernels);
         cases.retain(|c| format!("{} {} {}", c.name, c.pass, c.variant).contains(&filter));
@@ -347,7 +351,13 @@ fn main() {
         pool.install(|| {
             for case in selected() {
                 let mut run = (case.setup)();
-                let s = median_time(&mut run, runs, min, clock).as_secs_f64();
+                let mut time = || median_time(&mut run, runs, min, clock);
+                let time = match (run_time, portable) {
+                    (true, _) => conv::run_time_sizes(time),
+                    (_, true) => Isa::Portable.cap(time),
+                    _ => time(),
+                };
+                let s = time.as_secs_f64();
                 println!(
                     "{}\t{}\t{}\t{t}\t{s:.6e}\t{:.1}",
                     case.name,

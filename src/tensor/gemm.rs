@@ -100,8 +100,9 @@ pub(crate) fn matmul_into<E: Element>(
     matmul_f64(m, k, n, a, b, out, accumulate, single_thread)
 }
 
-/// [`matmul_into`] for `f32`.
+/// [`matmul_into`] for `f32`. Never inlined: see `typed_entry_points` in `ops/conv`.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 fn matmul_f32(
     m: usize,
     k: usize,
@@ -115,8 +116,9 @@ fn matmul_f32(
     checked_gemm(m, k, n, a, b, out, accumulate, single_thread)
 }
 
-/// [`matmul_into`] for `f64`.
+/// [`matmul_into`] for `f64`. Never inlined: see `typed_entry_points` in `ops/conv`.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 fn matmul_f64(
     m: usize,
     k: usize,

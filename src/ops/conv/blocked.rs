@@ -2,32 +2,37 @@
 //! [`direct`](super::direct), written so that a block of results stays in vector registers
 //! while every channel and kernel tap is added into it.
 //!
-//! Both work on *wide* planes: with the padding written out and rows `width` long, output
-//! `(y, x)` is position `p = y*width + x`, and kernel tap `(ky, kx)` reads the input
-//! `(ky*width + kx)*dilation` positions further on. A whole plane is then one long row (the
-//! `width - out_w` positions at the end of each row are computed and thrown away).
+//! They see a padded plane as one long row: output `(y, x)` is position `p = y*row + x`, and
+//! kernel tap `(ky, kx)` reads each input plane at `p + ky*row_step + kx*col_step`. Two
+//! layouts give that form ([`Layout`]): *wide*, the padded planes as they are (`row` = the
+//! padded width; the positions past each output row's end are computed and thrown away), and
+//! *compact*, one copy of each plane per kernel column cut to the output's width (nothing
+//! thrown away; used when wide would waste more than 1/8 of the work).
 //!
 //! 1. [`correlate`]: `J` output planes at a time,
-//!    `wide[j][p] = sum_{i, ky, kx} weight[j, i, ky, kx] * src[i][p + (ky*width + kx)*dilation]`.
+//!    `out[j][p] = sum_{i, ky, kx} weight[j, i, ky, kx] * src[i][p + ky*row_step + kx*col_step]`.
 //!    The forward pass (`j` = output channel, `i` = input channel) and the gradient of the
 //!    input (`j` = input channel, `i` = output channel, the kernel reversed) are both this.
 //! 2. [`correlate_weights`]: the gradient of the weight,
-//!    `grad[j, t] += sum_p grad_out[j][p] * x[p + offset(t)]` for `J` output channels and `T`
-//!    taps `t = (c, ky, kx)` at a time.
+//!    `grad[o, t] += sum_p grad_out[o][p] * x_t[p]` for taps `t = (c, ky, kx)`, vectorised
+//!    over positions (4 channels by 5 taps at a time); [`correlate_weights_by_channel`], the
+//!    same vectorised over output channels, when there are enough of them to fill a vector.
 //!
 //! Why they are fast:
-//! - a block of `J x V` vectors of `LANES` results is summed in registers (24 of the 32
-//!   AVX-512 registers) over all channels and taps, then stored once; each loaded input vector
-//!   feeds `J` multiply-adds and each weight `V`, so the loop is bound by multiply-adds, not by
-//!   loads (a plain `y += w * x` over the plane loads and stores `y` for each multiply-add);
+//! - a block of up to 24 vectors of sums stays in registers (of the 32 AVX-512 has) over all
+//!   channels and taps, then is stored once; each loaded vector feeds several multiply-adds
+//!   (a plain `y += w * x` over the plane loads and stores `y` for each multiply-add);
 //! - every loop bound inside a block is a constant (`J`, `V`, `LANES`, and with [`Fixed`]
-//!   the kernel size too), so LLVM unrolls them and keeps the block in registers;
+//!   the kernel size too), so LLVM unrolls them and keeps the block in registers. LLVM (Rust
+//!   1.95) does this up to 4 output planes by 6 vectors; past that (6 x 4, 1 x 8, 4 x 6 by
+//!   channel) it keeps the sums in memory and runs 10x slower (measured), so no larger block
+//!   is offered;
 //! - each kernel is compiled twice, for the target's baseline and with AVX-512 enabled
 //!   (16 f32 per register, fused multiply-add), and the copy is picked at run time
 //!   ([`Isa`]).
 //!
-//! Reads run up to [`SLACK`] elements past the last plane's last position (the last block of
-//! positions is computed whole): callers pad their buffers by that much.
+//! [`correlate`] computes the last block of positions whole: it reads up to [`SLACK`]
+//! elements past the last plane's last position, and callers pad their buffers by that much.
 
 use std::array::from_fn;
 
@@ -185,23 +190,24 @@ impl<E: Element> PackedWeights<E> {
 
 /// `out[j][p] = sum_{i, ky, kx} weight[j, i, ky, kx] * src[i*plane + p + ky*row_step + kx*col_step]`
 /// for every output plane `j` and position `p < n`; calls `emit(j, out_j)` with each plane's
-/// `n` results. `src` must be readable [`SLACK`] elements past the last position's last tap
-/// (checked).
+/// results (the first `n`, then up to a block of positions computed past them). `src` must be
+/// readable [`SLACK`] elements past the last position's last tap (checked). `out` is scratch.
 pub(super) fn correlate<E: Element>(
     x: &Planes<'_, E>,
     weights: &PackedWeights<E>,
     isa: Isa,
+    out: &mut Vec<E>,
     mut emit: impl FnMut(usize, &[E]),
 ) {
     // J planes by V vectors of sums: at most 24 of the 32 registers. V = 4 or 6, whichever
     // wastes fewer positions past n (a 124-long conv1d row: 128 vs 192).
     let v4 = x.n.div_ceil(4 * LANES) * 4 < x.n.div_ceil(6 * LANES) * 6;
     match (weights.block, v4) {
-        (1, _) => correlate_in_blocks::<E, 1, 6>(x, weights, isa, &mut emit),
-        (2, _) => correlate_in_blocks::<E, 2, 6>(x, weights, isa, &mut emit),
-        (3, _) => correlate_in_blocks::<E, 3, 6>(x, weights, isa, &mut emit),
-        (_, true) => correlate_in_blocks::<E, 4, 4>(x, weights, isa, &mut emit),
-        (_, false) => correlate_in_blocks::<E, 4, 6>(x, weights, isa, &mut emit),
+        (1, _) => correlate_in_blocks::<E, 1, 6>(x, weights, isa, out, &mut emit),
+        (2, _) => correlate_in_blocks::<E, 2, 6>(x, weights, isa, out, &mut emit),
+        (3, _) => correlate_in_blocks::<E, 3, 6>(x, weights, isa, out, &mut emit),
+        (_, true) => correlate_in_blocks::<E, 4, 4>(x, weights, isa, out, &mut emit),
+        (_, false) => correlate_in_blocks::<E, 4, 6>(x, weights, isa, out, &mut emit),
     }
 }
 
@@ -209,6 +215,7 @@ fn correlate_in_blocks<E: Element, const J: usize, const V: usize>(
     x: &Planes<'_, E>,
     weights: &PackedWeights<E>,
     isa: Isa,
+    out: &mut Vec<E>,
     emit: &mut impl FnMut(usize, &[E]),
 ) {
     let taps = x.kh * x.kw;
@@ -220,20 +227,21 @@ fn correlate_in_blocks<E: Element, const J: usize, const V: usize>(
         x.reach(rounded),
         x.src.len()
     );
-    let mut out = vec![E::zero(); J * rounded];
+    out.clear();
+    out.resize(J * rounded, E::zero());
     if x.planes == 0 {
         // no input planes: every output is an empty sum
         for plane in 0..weights.outputs {
-            emit(plane, &out[..x.n]);
+            emit(plane, &out[..rounded]);
         }
         return;
     }
     for (block, weight) in weights.data.chunks_exact(x.planes * taps * J).enumerate() {
-        run_block::<E, J, V>(isa, x, weight, &mut out, rounded);
+        run_block::<E, J, V>(isa, x, weight, out, rounded);
         for (j, out) in out.chunks_exact(rounded).enumerate() {
             let plane = block * J + j;
             if plane < weights.outputs {
-                emit(plane, &out[..x.n]);
+                emit(plane, out);
             }
         }
     }
@@ -245,9 +253,10 @@ thread_local! {
     static FIXED_SIZES: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
-/// Runs `f` with every blocked kernel it starts on this thread looping over a run-time kernel
-/// size ([`Any`]), even for sizes that have a compile-time copy: for tests of that loop and
-/// for measuring what the specialisation buys.
+/// Runs `f` with every register-blocked direct kernel it starts on this thread looping over a
+/// run-time kernel size, even for the sizes that have a compile-time copy (1x1, 3x3, 5x5,
+/// 7x7, 1x3, 1x5, 1x7): for tests of that loop and for measuring what the specialisation
+/// buys (`cargo bench --bench speed -- --run-time-sizes`).
 pub fn run_time_sizes<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
@@ -631,6 +640,34 @@ fn channel_block<E: Element, M: MulAdd, const V: usize, const T: usize>(
 use super::padded::{for_each_chunk, Padded};
 use super::ConvGeometry;
 
+/// Copies `rows` rows of `len` elements, row `r` from `src[r*src_step..]` to
+/// `dst[r*dst_step..]`, in order, where `dst_step == len` (the rows are contiguous).
+///
+/// A row shorter than a few vectors copied with `copy_from_slice` is a call to `memcpy` (its
+/// length is not a constant), which costs more than the copy: building the compact planes
+/// for `x=[64,6,12,12] w=[16,6,5,5]` is 360 rows of 8 per batch entry. So each row but the
+/// last goes in whole [`LANES`]-long pieces of constant size, the last piece running on into
+/// the next row's place, which the next row then overwrites. The last row is copied exactly,
+/// as is any row whose pieces would read past `src`.
+fn copy_rows<E: Copy>(dst: &mut [E], src: &[E], src_step: usize, rows: usize, len: usize) {
+    let pieces = len.div_ceil(LANES) * LANES;
+    for r in 0..rows {
+        let (dst, src) = (&mut dst[r * len..], &src[r * src_step..]);
+        if r + 1 < rows && src.len() >= pieces && dst.len() >= pieces {
+            for (d, s) in dst[..pieces]
+                .as_chunks_mut::<LANES>()
+                .0
+                .iter_mut()
+                .zip(src[..pieces].as_chunks::<LANES>().0)
+            {
+                *d = *s;
+            }
+        } else {
+            dst[..len].copy_from_slice(&src[..len]);
+        }
+    }
+}
+
 /// How a kernel lays out the planes it correlates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Layout {
@@ -677,30 +714,44 @@ impl Layout {
         scratch: &'a mut Vec<E>,
     ) -> Planes<'a, E> {
         let (kh, kw, d) = (g.kernel_h, g.kernel_w, g.dilation);
+        let plane = src.rows * src.cols;
         match self {
-            Layout::Wide => Planes {
-                src: &src.planes_from(first)[top * src.cols + left..],
-                plane: src.rows * src.cols,
-                planes: count,
-                row_step: src.cols * d,
-                col_step: d,
-                n: (out_h - 1) * src.cols + out_w,
-                kh,
-                kw,
-            },
+            Layout::Wide => {
+                let corner = top * src.cols + left;
+                let n = (out_h - 1) * src.cols + out_w;
+                let last_tap = ((kh - 1) * src.cols + kw - 1) * d;
+                let mut data = src.planes_from(first);
+                if data.len() < corner + (count - 1) * plane + n + last_tap + SLACK {
+                    // the last batch entry, whose last block of positions would read past the
+                    // tensor: read a copy of its planes, with zeros after them
+                    scratch.clear();
+                    scratch.extend_from_slice(&data[..count * plane]);
+                    scratch.resize(count * plane + SLACK, E::zero());
+                    data = scratch;
+                }
+                Planes {
+                    src: &data[corner..],
+                    plane,
+                    planes: count,
+                    row_step: src.cols * d,
+                    col_step: d,
+                    n,
+                    kh,
+                    kw,
+                }
+            }
             Layout::Compact => {
                 // copy[i][kx][y][x] = src[first + i][top + y][left + x + kx*dilation]
                 let rows = out_h + (kh - 1) * d;
                 let copy = rows * out_w;
                 scratch.clear();
                 scratch.resize(count * kw * copy + SLACK, E::zero());
-                let copies = &mut scratch[..count * kw * copy];
-                for (i, copies) in copies.chunks_exact_mut(kw * copy).enumerate() {
-                    for (kx, copy) in copies.chunks_exact_mut(copy).enumerate() {
-                        for (y, row) in copy.chunks_exact_mut(out_w).enumerate() {
-                            let src = src.row(first + i, top + y);
-                            row.copy_from_slice(&src[left + kx * d..][..out_w]);
-                        }
+                let (data, cols) = (src.planes_from(first), src.cols);
+                for i in 0..count {
+                    for kx in 0..kw {
+                        let dst = &mut scratch[(i * kw + kx) * copy..];
+                        let src = &data[i * plane + top * src.cols + left + kx * d..];
+                        copy_rows(dst, src, cols, rows, out_w);
                     }
                 }
                 Planes {
@@ -727,7 +778,7 @@ pub(super) fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], o
         return;
     }
     let isa = Isa::current();
-    let x = Padded::input(g, input, SLACK);
+    let x = Padded::input(g, input, 0);
     let layout = Layout::choose(x.cols, g.out_w);
     let row = layout.row(&x, g.out_w);
     let c = g.in_channels;
@@ -737,19 +788,22 @@ pub(super) fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], o
     });
     let per_entry = g.out_channels * g.out_plane();
     let parallel = g.worth_threads();
-    for_each_chunk(output, per_entry, parallel, |scratch, (b, output)| {
-        let out = [g.out_h, g.out_w];
-        let planes = layout.planes(g, &x, [b * c, c], [0, 0], out, scratch);
-        // y[oy*row + ox] = sum_{c, ky, kx} weight[o, c, ky, kx]
-        //     * x[b, c][(oy + ky*dilation, ox + kx*dilation)]
-        correlate(&planes, &weights, isa, |o, y| {
-            // output[b, o, oy, ox] = y[oy*row + ox]
-            let output = &mut output[o * g.out_plane()..][..g.out_plane()];
-            for (oy, output) in output.chunks_exact_mut(g.out_w).enumerate() {
-                output.copy_from_slice(&y[oy * row..][..g.out_w]);
-            }
-        });
-    });
+    for_each_chunk(
+        output,
+        per_entry,
+        parallel,
+        |(scratch, sums), (b, output)| {
+            let out = [g.out_h, g.out_w];
+            let planes = layout.planes(g, &x, [b * c, c], [0, 0], out, scratch);
+            // y[oy*row + ox] = sum_{c, ky, kx} weight[o, c, ky, kx]
+            //     * x[b, c][(oy + ky*dilation, ox + kx*dilation)]
+            correlate(&planes, &weights, isa, sums, |o, y| {
+                // output[b, o, oy, ox] = y[oy*row + ox]
+                let output = &mut output[o * g.out_plane()..][..g.out_plane()];
+                copy_rows(output, y, row, g.out_h, g.out_w);
+            });
+        },
+    );
 }
 
 /// Adds the gradient with respect to the input (any stride): the upstream gradient, spread by
@@ -772,7 +826,7 @@ pub(super) fn grad_input<E: Element>(
         return;
     }
     let isa = Isa::current();
-    let gy = Padded::grad_output(g, grad_output, SLACK);
+    let gy = Padded::grad_output(g, grad_output, 0);
     let layout = Layout::choose(gy.cols, g.in_w);
     let row = layout.row(&gy, g.in_w);
     let (o, kh, kw) = (g.out_channels, g.kernel_h, g.kernel_w);
@@ -786,14 +840,14 @@ pub(super) fn grad_input<E: Element>(
         grad_input,
         per_entry,
         parallel,
-        |scratch, (b, grad_input)| {
+        |(scratch, sums): &mut (Vec<E>, Vec<E>), (b, grad_input)| {
             // gy's element (pad_top, pad_left) lines up with input (0, 0)
             let corner = [g.pad_top, g.pad_left];
             let size = [g.in_h, g.in_w];
             let planes = layout.planes(g, &gy, [b * o, o], corner, size, scratch);
             // dx[iy*row + ix] = sum_{o, ky, kx} flipped[o, c, ky, kx]
             //     * gy[b, o][(iy + pad_top + ky*dilation, ix + pad_left + kx*dilation)]
-            correlate(&planes, &weights, isa, |c, dx| {
+            correlate(&planes, &weights, isa, sums, |c, dx| {
                 // grad_input[b, c, iy, ix] += dx[iy*row + ix]
                 let grad_input = &mut grad_input[c * g.in_plane()..][..g.in_plane()];
                 for (iy, grad_input) in grad_input.chunks_exact_mut(g.in_w).enumerate() {
@@ -828,7 +882,7 @@ pub(super) fn grad_weight<E: Element>(
         return;
     }
     let isa = Isa::current();
-    let x = Padded::input(g, input, SLACK);
+    let x = Padded::input(g, input, 0);
     let layout = Layout::choose(x.cols, g.out_w);
     let row = layout.row(&x, g.out_w);
     // the upstream gradient with rows `row` long, zeros past each row's end

@@ -1,7 +1,7 @@
 //! Which instruction set the convolution kernels use, found at run time.
 //!
 //! The library is compiled for the baseline of its target (on x86-64: SSE2, 4 lanes of f32).
-//! The register-blocked kernels ([`blocked`](super::blocked)) are compiled a second time with
+//! The register-blocked kernels (`blocked.rs`) are compiled a second time with
 //! AVX-512 enabled (`#[target_feature]`), where each vector holds 16 f32 and a multiply-add is
 //! one fused instruction, and the copy to run is picked when the kernel starts: one binary is
 //! fast on an AVX-512 CPU and still correct on any other.

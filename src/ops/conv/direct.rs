@@ -6,7 +6,7 @@
 //! matrix. Same contract as [`naive`](super::naive): `forward` overwrites, the gradients add.
 //!
 //! Stride 1 (and the gradient of the input at any stride, itself a stride-1 correlation) runs
-//! the register-blocked kernels of [`blocked`](super::blocked): a block of results stays in
+//! the register-blocked kernels of `blocked.rs`: a block of results stays in
 //! vector registers while every channel and tap is added into it. Larger strides run the plain
 //! loops below, where:
 //! 1. the zero padding is written out once per call (`Padded`), so every kernel tap of every
@@ -22,7 +22,7 @@ use super::ConvGeometry;
 use crate::tensor::Element;
 
 /// Overwrites `output` with the convolution of `input` and `weight` (formula in
-/// [`ConvGeometry`]). Stride 1: [`blocked`](super::blocked); else one task per `(b, o)` output
+/// [`ConvGeometry`]). Stride 1: `blocked.rs`; else one task per `(b, o)` output
 /// plane.
 pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
     g.check("direct::forward", input.len(), weight.len(), output.len());
@@ -69,7 +69,7 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
 /// where `gy` is `grad_output` with `(KH-1)*dilation` zero rows above and `(KW-1)*dilation`
 /// zero columns left of it (and, for stride > 1, `stride-1` zeros between its elements: the
 /// positions no output read from). That is a stride-1 correlation whatever the forward
-/// stride, computed by [`blocked`](super::blocked). In the teaching convention the forward
+/// stride, computed by `blocked.rs`. In the teaching convention the forward
 /// pass pads the right by `K-1`, so its gradient pads the left by `K-1`. For stride > 1 most of
 /// the products are with those zeros (3 in 4 for stride 2): simple and exact, but
 /// [`unroll`](super::unroll) is the faster path there.
@@ -94,7 +94,7 @@ pub fn grad_input<E: Element>(
 /// `grad_weight[o, c, ky, kx] += sum_{b, oy, ox} grad_output[b, o, oy, ox]
 ///     * x[b, c, oy*stride + ky*dilation, ox*stride + kx*dilation]`
 ///
-/// (`x`: the input with its padding written out). Stride 1: [`blocked`](super::blocked); else
+/// (`x`: the input with its padding written out). Stride 1: `blocked.rs`; else
 /// one task per output channel `o`, which owns `grad_weight[o]` (`C·KH·KW` values).
 pub fn grad_weight<E: Element>(
     g: &ConvGeometry,

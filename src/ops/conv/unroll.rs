@@ -9,7 +9,7 @@
 //!
 //! Then the forward pass is `weight (O, C·KH·KW) x unrolled (C·KH·KW, B·OH·OW)`, and both
 //! gradients are matrix multiplies too. The copy costs `KH·KW` times the input, but the
-//! multiply runs in a blocked, vectorised GEMM ([`matmul_into`]), which wins when there are
+//! multiply runs in a blocked, vectorised GEMM (the `gemm` crate's), which wins when there are
 //! many channels. Same contract as [`naive`](super::naive): `forward` overwrites, the gradients
 //! add.
 //!
