@@ -207,6 +207,15 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
                 "conv1d x=[64,8,128] w=[16,8,5]",
                 geometry(64, 8, [1, 128], 16, [1, 5]),
             ),
+            // the other kernel sizes with a compile-time copy in the direct kernels
+            (
+                "conv2d x=[8,64,28,28] w=[64,64,1,1]",
+                geometry(8, 64, [28, 28], 64, [1, 1]),
+            ),
+            (
+                "conv2d x=[8,3,64,64] w=[16,3,7,7]",
+                geometry(8, 3, [64, 64], 16, [7, 7]),
+            ),
         ] {
             kernel_cases(&mut cases, name, g);
         }

@@ -6,6 +6,8 @@
 //! arithmetic), so no caller, however wrong its sizes, can make the kernel read or write outside
 //! its slices.
 
+use gemm_common::Parallelism;
+
 use super::Element;
 
 /// A row-major or transposed view of a matrix stored in a slice. Its fields are private so the
@@ -134,7 +136,7 @@ fn matmul_f64(
 
 /// The checks and the `gemm` call behind [`matmul_into`].
 #[allow(clippy::too_many_arguments)]
-fn checked_gemm<E: Element>(
+fn checked_gemm<E: Kernel>(
     m: usize,
     k: usize,
     n: usize,
@@ -168,30 +170,33 @@ fn checked_gemm<E: Element>(
     let threads = rayon::current_num_threads();
     let work = m.saturating_mul(n).saturating_mul(k);
     let parallelism = if single_thread || threads < 2 || work < PARALLEL_WORK {
-        gemm::Parallelism::None
+        Parallelism::None
     } else {
-        gemm::Parallelism::Rayon(threads)
+        Parallelism::Rayon(threads)
     };
+    // The kernels want the destination's columns contiguous: a row-major `out` is computed as
+    // the transpose it is, outᵀ (n x m) = bᵀ (n x k) · aᵀ (k x m), as the `gemm` facade does.
+    // Arguments: sizes, then each matrix as (pointer, column stride, row stride).
     // SAFETY: the assert above proves, with overflow-checked arithmetic, that every element
     // the kernel reads lies inside `a.data` (its last one at (m-1)*rs + (k-1)*cs) and
     // `b.data`, that every element it writes (m·n, row-major, row stride n) lies inside
     // `out`, and that every stride fits an `isize`. `out` is borrowed mutably, so it aliases
-    // neither input. `E` is sealed to f32 and f64, the two types `gemm` implements.
+    // neither input. `E` is sealed to f32 and f64, each with its own crate's kernel.
     unsafe {
-        gemm::gemm(
-            m,
+        E::kernel()(
             n,
+            m,
             k,
             out.as_mut_ptr(),
-            1,
             n as isize,
+            1,
             accumulate,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
             b.data.as_ptr(),
-            b.col_stride as isize,
             b.row_stride as isize,
+            b.col_stride as isize,
+            a.data.as_ptr(),
+            a.row_stride as isize,
+            a.col_stride as isize,
             E::one(),
             E::one(),
             false,
@@ -199,6 +204,48 @@ fn checked_gemm<E: Element>(
             false,
             parallelism,
         );
+    }
+}
+
+/// The signature of the `gemm` crates' kernels: `dst = alpha*dst + beta*lhs·rhs` (`dst` read
+/// only when the flag says so), each matrix as a pointer, a column stride and a row stride.
+type GemmFn<E> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut E,
+    isize,
+    isize,
+    bool,
+    *const E,
+    isize,
+    isize,
+    *const E,
+    isize,
+    isize,
+    E,
+    E,
+    bool,
+    bool,
+    bool,
+    Parallelism,
+);
+
+/// The element types with a `gemm` kernel (the two of [`Element`]).
+trait Kernel: Element {
+    /// The crate's kernel for this CPU (picked on first use: AVX-512, AVX2+FMA or scalar).
+    fn kernel() -> GemmFn<Self>;
+}
+
+impl Kernel for f32 {
+    fn kernel() -> GemmFn<f32> {
+        gemm_f32::gemm::f32::get_gemm_fn()
+    }
+}
+
+impl Kernel for f64 {
+    fn kernel() -> GemmFn<f64> {
+        gemm_f64::gemm::f64::get_gemm_fn()
     }
 }
 

@@ -268,9 +268,10 @@ pub fn run_time_sizes<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Runs [`correlate_block`] for one block of `J` output planes in the copy for `isa` and the
-/// kernel size: compile-time sizes for the common square kernels (and conv1d's `1 x K`), the
-/// run-time loop for the others.
+/// Runs [`correlate_block`] for one block of `J` output planes in the copy for `isa`: for f32
+/// with AVX-512, the copy for the kernel size (see [`correlate_f32_avx512`]); else the
+/// run-time-size loop. (Compile-time sizes elsewhere would be compiled for nothing: f64 and
+/// CPUs without AVX-512 run unroll's GEMM whenever speed matters.)
 fn run_block<E: Element, const J: usize, const V: usize>(
     isa: Isa,
     x: &Planes<'_, E>,
@@ -278,30 +279,69 @@ fn run_block<E: Element, const J: usize, const V: usize>(
     out: &mut [E],
     rounded: usize,
 ) {
+    let size = Any { kh: x.kh, kw: x.kw };
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    if isa == Isa::Avx512 && Isa::detected() == Isa::Avx512 {
+        if let (Some(src), Some(weight)) = (E::as_f32(x.src), E::as_f32(weight)) {
+            let out = E::as_f32_mut(out).expect("one element type");
+            let x = Planes {
+                src,
+                plane: x.plane,
+                planes: x.planes,
+                row_step: x.row_step,
+                col_step: x.col_step,
+                n: x.n,
+                kh: x.kh,
+                kw: x.kw,
+            };
+            return correlate_f32_avx512::<J, V>(&x, weight, out, rounded);
+        }
+        // SAFETY: `correlate_avx512` needs AVX-512F, and the CPU has it: checked by the `if`
+        // above (`Isa::detected` asks the CPU).
+        return unsafe { correlate_avx512::<E, _, J, V>(x, size, weight, out, rounded) };
+    }
+    let _ = isa;
+    correlate_portable::<E, _, J, V>(x, size, weight, out, rounded)
+}
+
+/// [`correlate_block`] in f32 with AVX-512, in its copy for the kernel size: a copy of its own
+/// for the common ones (1x1, 3x3, 5x5, 7x7 and conv1d's 1x3, 1x5, 1x7), where LLVM unrolls the
+/// loops over the taps; the run-time loop for the others. Measured (`--kernels`, 1 thread,
+/// forward and grad-input): 1x1 +55%, 3x3 +10% to +36%, 5x5 0 to +10%, 7x7 +3 to +7%, conv1d
+/// 1x5 +8%; 12 s of CPU time in a clean release build.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+fn correlate_f32_avx512<const J: usize, const V: usize>(
+    x: &Planes<'_, f32>,
+    weight: &[f32],
+    out: &mut [f32],
+    rounded: usize,
+) {
+    assert_eq!(
+        Isa::detected(),
+        Isa::Avx512,
+        "an AVX-512 kernel on a CPU without"
+    );
     let fixed = FIXED_SIZES.get();
     macro_rules! by_size {
-        ($kernel:ident) => {
+        ($($kh:literal x $kw:literal),*) => {
             match (x.kh, x.kw) {
-                (1, 1) if fixed => $kernel::<E, _, J, V>(x, Fixed::<1, 1>, weight, out, rounded),
-                (3, 3) if fixed => $kernel::<E, _, J, V>(x, Fixed::<3, 3>, weight, out, rounded),
-                (5, 5) if fixed => $kernel::<E, _, J, V>(x, Fixed::<5, 5>, weight, out, rounded),
-                (7, 7) if fixed => $kernel::<E, _, J, V>(x, Fixed::<7, 7>, weight, out, rounded),
-                (1, 3) if fixed => $kernel::<E, _, J, V>(x, Fixed::<1, 3>, weight, out, rounded),
-                (1, 5) if fixed => $kernel::<E, _, J, V>(x, Fixed::<1, 5>, weight, out, rounded),
-                (1, 7) if fixed => $kernel::<E, _, J, V>(x, Fixed::<1, 7>, weight, out, rounded),
-                (kh, kw) => $kernel::<E, _, J, V>(x, Any { kh, kw }, weight, out, rounded),
+                $(
+                    ($kh, $kw) if fixed => {
+                        let size = Fixed::<$kh, $kw>;
+                        // SAFETY: `correlate_avx512` needs AVX-512F, and the CPU has it:
+                        // asserted on entry (`Isa::detected` asks the CPU).
+                        unsafe { correlate_avx512::<f32, _, J, V>(x, size, weight, out, rounded) }
+                    }
+                )*
+                (kh, kw) => {
+                    let size = Any { kh, kw };
+                    // SAFETY: as above.
+                    unsafe { correlate_avx512::<f32, _, J, V>(x, size, weight, out, rounded) }
+                }
             }
         };
     }
-    match isa {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        Isa::Avx512 if Isa::detected() == Isa::Avx512 => {
-            // SAFETY: `correlate_avx512` needs AVX-512F, and the CPU has it: checked on the
-            // line above (`Isa::detected` asks the CPU).
-            unsafe { by_size!(correlate_avx512) }
-        }
-        _ => by_size!(correlate_portable),
-    }
+    by_size!(1 x 1, 3 x 3, 5 x 5, 7 x 7, 1 x 3, 1 x 5, 1 x 7)
 }
 
 /// [`correlate_block`] compiled for the target's baseline.
