@@ -530,6 +530,7 @@ fn the_per_pass_choice_follows_the_measurements() {
     let big = conv2d(8, 64, 64, [56, 56], [3, 3], 1, [0, 0], 1);
     let lenet = conv2d(64, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1);
     let strided = conv2d(8, 64, 64, [56, 56], [3, 3], 2, [1, 1], 1);
+    let mid = conv2d(64, 6, 16, [12, 12], [5, 5], 1, [0, 0], 1);
     let tiny = conv2d(1, 2, 3, [6, 6], [3, 3], 1, [0, 0], 1);
     let pass = |g: &ConvGeometry, p| ConvAlgorithm::for_pass::<f32>(g, p);
     assert_eq!(pass(&tiny, ConvPass::Forward), Direct);
@@ -540,6 +541,9 @@ fn the_per_pass_choice_follows_the_measurements() {
         assert_eq!(pass(&big, ConvPass::GradInput), Direct);
         assert_eq!(pass(&big, ConvPass::GradWeight), Unroll);
         assert_eq!(pass(&lenet, ConvPass::GradWeight), Direct);
+        assert_eq!(pass(&mid, ConvPass::Forward), Direct);
+        assert_eq!(pass(&mid, ConvPass::GradInput), Unroll);
+        assert_eq!(pass(&mid, ConvPass::GradWeight), Direct);
         // f64: the GEMM
         assert_eq!(
             ConvAlgorithm::for_pass::<f64>(&big, ConvPass::Forward),

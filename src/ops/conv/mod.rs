@@ -151,14 +151,16 @@ impl ConvAlgorithm {
     }
 
     /// The faster kernel for one pass of this shape in `E` (`Direct` or `Unroll`), as measured
-    /// on the 2-core AVX-512 machine (`cargo bench --bench speed -- --kernels`; README,
-    /// "Convolution speed"):
+    /// on the 2-core AVX-512 machine, one thread (`cargo bench --bench speed -- --kernels`;
+    /// the table in the README, "Convolution speed"):
     /// - below 2^17 multiply-adds both take microseconds and the direct loop, which needs no
     ///   scratch matrix, is as fast or faster;
     /// - with AVX-512 and f32, stride 1: the register-blocked direct kernels win the forward
-    ///   pass and the input's gradient on every shape of the table (1.1x to 3x), and the
-    ///   weight's gradient up to 32 output channels (LeNet's 6: 2x); with more, unroll's
-    ///   GEMM wins that one (121 vs 101 GFLOP/s on `x=[8,64,56,56] w=[64,64,3,3]`);
+    ///   pass on every shape measured (up to 4x on few channels; 1x1 kernels about even), the
+    ///   input's gradient on planes from 20x20 up and on conv1d (below, the copies of the
+    ///   padded upstream gradient cost more than they save: 25 vs 34 GFLOP/s on 12x12), and
+    ///   the weight's gradient up to 32 output channels (LeNet's 6: 48 vs 29); with more,
+    ///   unroll's GEMM wins that one (117 vs 91 on `x=[8,64,56,56] w=[64,64,3,3]`);
     /// - stride > 1 (direct computes the skipped positions' zeros) or without AVX-512 (the
     ///   portable copy has 4 lanes and no fused multiply-add, while the GEMM crate has an AVX2
     ///   kernel) or in f64 (16-lane blocks of f64 take two registers each and spill): unroll.
@@ -168,11 +170,12 @@ impl ConvAlgorithm {
         if g.macs() < 1 << 17 {
             return Direct;
         }
+        let big_planes = g.in_plane() >= 400 || g.in_h == 1;
         match pass {
-            _ if !blocked_fast => Unroll,
-            ConvPass::GradInput if g.stride == 1 => Direct,
-            ConvPass::Forward if g.stride == 1 => Direct,
-            ConvPass::GradWeight if g.stride == 1 && g.out_channels <= 32 => Direct,
+            _ if !blocked_fast || g.stride != 1 => Unroll,
+            ConvPass::Forward => Direct,
+            ConvPass::GradInput if big_planes => Direct,
+            ConvPass::GradWeight if g.out_channels <= 32 => Direct,
             _ => Unroll,
         }
     }
