@@ -1,5 +1,7 @@
-//! The matrix multiply every kernel shares: a checked wrapper around the `gemm` crate's blocked,
-//! vectorised kernel, and the crate's only `unsafe` block.
+//! The matrix multiply every kernel shares: a checked wrapper around the `gemm` crates' blocked,
+//! vectorised kernels, and the crate's only `unsafe` block that touches memory through raw
+//! pointers. (The others call the convolution kernels' AVX-512 copies, after asking the CPU:
+//! `src/ops/conv/cpu.rs`, `blocked.rs`.)
 //!
 //! Crate-private on purpose: [`MatRef`] can only be built by its constructors, and
 //! [`matmul_into`] validates every size it hands to the raw-pointer call (with overflow-checked
