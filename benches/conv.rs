@@ -93,6 +93,9 @@ fn conv_benches(c: &mut Criterion) {
     bench_shape!(c, "conv2d x=[64,1,28,28] w=[6,1,5,5]", Tensor4<f32, 64, 1, 28, 28>,
         Tensor4<f32, 6, 1, 5, 5>, geom2d(64, 1, 28, 28, 6, 5),
         |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    bench_shape!(c, "conv2d x=[16,1,28,28] w=[4,1,3,3]", Tensor4<f32, 16, 1, 28, 28>,
+        Tensor4<f32, 4, 1, 3, 3>, geom2d(16, 1, 28, 28, 4, 3),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
     bench_shape!(c, "conv2d x=[64,6,12,12] w=[16,6,5,5]", Tensor4<f32, 64, 6, 12, 12>,
         Tensor4<f32, 16, 6, 5, 5>, geom2d(64, 6, 12, 12, 16, 5),
         |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));

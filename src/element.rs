@@ -23,6 +23,23 @@ pub trait Element:
 {
     /// `value` converted to this type (for literals in kernels and tests).
     fn of(value: f64) -> Self;
+
+    /// `s` as `f32`s if this is `f32`. With [`as_f64`](Self::as_f64) and the `_mut` twins,
+    /// generic code hands its slices to kernels compiled once inside the library for each
+    /// element type. Why: a generic function is compiled in the crate that uses it, at that
+    /// crate's opt-level, so a user's debug build would run the kernels unoptimised whatever
+    /// `[profile.dev.package.shapetorch]` says.
+    #[doc(hidden)]
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+    /// `s` as `f32`s if this is `f32` (see [`as_f32`](Self::as_f32)).
+    #[doc(hidden)]
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
+    /// `s` as `f64`s if this is `f64` (see [`as_f32`](Self::as_f32)).
+    #[doc(hidden)]
+    fn as_f64(s: &[Self]) -> Option<&[f64]>;
+    /// `s` as `f64`s if this is `f64` (see [`as_f32`](Self::as_f32)).
+    #[doc(hidden)]
+    fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]>;
 }
 
 impl Element for f32 {
@@ -30,12 +47,36 @@ impl Element for f32 {
     fn of(value: f64) -> Self {
         value as f32
     }
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
+    }
+    fn as_f64(_: &[Self]) -> Option<&[f64]> {
+        None
+    }
+    fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {
+        None
+    }
 }
 
 impl Element for f64 {
     #[inline(always)]
     fn of(value: f64) -> Self {
         value
+    }
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
+    }
+    fn as_f64(s: &[Self]) -> Option<&[f64]> {
+        Some(s)
+    }
+    fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]> {
+        Some(s)
     }
 }
 

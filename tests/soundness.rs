@@ -1,5 +1,7 @@
-//! Attacks on the claims behind the crate's `unsafe` block (the GEMM call in
-//! `src/tensor/gemm.rs`) and on every size product, through the public API.
+//! Attacks on the claims behind the crate's raw-pointer `unsafe` block (the GEMM call in
+//! `src/tensor/gemm.rs`) and on every size product, through the public API. (The other
+//! `unsafe` blocks call AVX-512 copies of kernels only on a CPU that has AVX-512; their claim is
+//! attacked in `src/ops/conv/cpu.rs`: a cap can lower the instruction set, never raise it.)
 //!
 //! Each attack must end in an `Err` or a panic with a message that names the problem: never a
 //! wrapped size, a wrong result or an out-of-bounds write. CI runs this file in release mode too

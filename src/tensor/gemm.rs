@@ -1,10 +1,14 @@
-//! The matrix multiply every kernel shares: a checked wrapper around the `gemm` crate's blocked,
-//! vectorised kernel, and the crate's only `unsafe` block.
+//! The matrix multiply every kernel shares: a checked wrapper around the `gemm` crates' blocked,
+//! vectorised kernels, and the crate's only `unsafe` block that touches memory through raw
+//! pointers. (The others call the convolution kernels' AVX-512 copies, after asking the CPU:
+//! `src/ops/conv/cpu.rs`, `blocked.rs`.)
 //!
 //! Crate-private on purpose: [`MatRef`] can only be built by its constructors, and
 //! [`matmul_into`] validates every size it hands to the raw-pointer call (with overflow-checked
 //! arithmetic), so no caller, however wrong its sizes, can make the kernel read or write outside
 //! its slices.
+
+use gemm_common::Parallelism;
 
 use super::Element;
 
@@ -18,6 +22,15 @@ pub(crate) struct MatRef<'a, E> {
 }
 
 impl<'a, E> MatRef<'a, E> {
+    /// The same strides over another slice (the same data seen as its concrete type).
+    fn new(data: &'a [E], row_stride: usize, col_stride: usize) -> Self {
+        MatRef {
+            data,
+            row_stride,
+            col_stride,
+        }
+    }
+
     /// A row-major `rows x cols` matrix.
     pub(crate) fn row_major(data: &'a [E], cols: usize) -> Self {
         MatRef {
@@ -62,8 +75,70 @@ pub(crate) const PARALLEL_WORK: usize = 1 << 18;
 ///
 /// Panics, naming the sizes, when a matrix does not fit its slice (a bug in the caller: every
 /// public op computes these sizes from its tensors' shapes).
+///
+/// Generic code is compiled in the crate that uses it, at that crate's opt-level; this hands
+/// its slices to [`matmul_f32`] or [`matmul_f64`], compiled once in this crate.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_into<E: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, E>,
+    b: MatRef<'_, E>,
+    out: &mut [E],
+    accumulate: bool,
+    single_thread: bool,
+) {
+    const ONE_TYPE: &str = "matmul_into: the matrices share one element type";
+    let view = |m: MatRef<'_, E>| (m.row_stride, m.col_stride);
+    let ((ars, acs), (brs, bcs)) = (view(a), view(b));
+    if let (Some(ad), Some(bd)) = (E::as_f32(a.data), E::as_f32(b.data)) {
+        let (a, b) = (MatRef::new(ad, ars, acs), MatRef::new(bd, brs, bcs));
+        let out = E::as_f32_mut(out).expect(ONE_TYPE);
+        return matmul_f32(m, k, n, a, b, out, accumulate, single_thread);
+    }
+    let ad = E::as_f64(a.data).expect(ONE_TYPE);
+    let bd = E::as_f64(b.data).expect(ONE_TYPE);
+    let (a, b) = (MatRef::new(ad, ars, acs), MatRef::new(bd, brs, bcs));
+    let out = E::as_f64_mut(out).expect(ONE_TYPE);
+    matmul_f64(m, k, n, a, b, out, accumulate, single_thread)
+}
+
+/// [`matmul_into`] for `f32`. Never inlined: see `typed_entry_points` in `ops/conv`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn matmul_f32(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    out: &mut [f32],
+    accumulate: bool,
+    single_thread: bool,
+) {
+    checked_gemm(m, k, n, a, b, out, accumulate, single_thread)
+}
+
+/// [`matmul_into`] for `f64`. Never inlined: see `typed_entry_points` in `ops/conv`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn matmul_f64(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    out: &mut [f64],
+    accumulate: bool,
+    single_thread: bool,
+) {
+    checked_gemm(m, k, n, a, b, out, accumulate, single_thread)
+}
+
+/// The checks and the `gemm` call behind [`matmul_into`].
+#[allow(clippy::too_many_arguments)]
+fn checked_gemm<E: Kernel>(
     m: usize,
     k: usize,
     n: usize,
@@ -97,30 +172,33 @@ pub(crate) fn matmul_into<E: Element>(
     let threads = rayon::current_num_threads();
     let work = m.saturating_mul(n).saturating_mul(k);
     let parallelism = if single_thread || threads < 2 || work < PARALLEL_WORK {
-        gemm::Parallelism::None
+        Parallelism::None
     } else {
-        gemm::Parallelism::Rayon(threads)
+        Parallelism::Rayon(threads)
     };
+    // The kernels want the destination's columns contiguous: a row-major `out` is computed as
+    // the transpose it is, outᵀ (n x m) = bᵀ (n x k) · aᵀ (k x m), as the `gemm` facade does.
+    // Arguments: sizes, then each matrix as (pointer, column stride, row stride).
     // SAFETY: the assert above proves, with overflow-checked arithmetic, that every element
     // the kernel reads lies inside `a.data` (its last one at (m-1)*rs + (k-1)*cs) and
     // `b.data`, that every element it writes (m·n, row-major, row stride n) lies inside
     // `out`, and that every stride fits an `isize`. `out` is borrowed mutably, so it aliases
-    // neither input. `E` is sealed to f32 and f64, the two types `gemm` implements.
+    // neither input. `E` is sealed to f32 and f64, each with its own crate's kernel.
     unsafe {
-        gemm::gemm(
-            m,
+        E::kernel()(
             n,
+            m,
             k,
             out.as_mut_ptr(),
-            1,
             n as isize,
+            1,
             accumulate,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
             b.data.as_ptr(),
-            b.col_stride as isize,
             b.row_stride as isize,
+            b.col_stride as isize,
+            a.data.as_ptr(),
+            a.row_stride as isize,
+            a.col_stride as isize,
             E::one(),
             E::one(),
             false,
@@ -128,6 +206,48 @@ pub(crate) fn matmul_into<E: Element>(
             false,
             parallelism,
         );
+    }
+}
+
+/// The signature of the `gemm` crates' kernels: `dst = alpha*dst + beta*lhs·rhs` (`dst` read
+/// only when the flag says so), each matrix as a pointer, a column stride and a row stride.
+type GemmFn<E> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut E,
+    isize,
+    isize,
+    bool,
+    *const E,
+    isize,
+    isize,
+    *const E,
+    isize,
+    isize,
+    E,
+    E,
+    bool,
+    bool,
+    bool,
+    Parallelism,
+);
+
+/// The element types with a `gemm` kernel (the two of [`Element`]).
+trait Kernel: Element {
+    /// The crate's kernel for this CPU (picked on first use: AVX-512, AVX2+FMA or scalar).
+    fn kernel() -> GemmFn<Self>;
+}
+
+impl Kernel for f32 {
+    fn kernel() -> GemmFn<f32> {
+        gemm_f32::gemm::f32::get_gemm_fn()
+    }
+}
+
+impl Kernel for f64 {
+    fn kernel() -> GemmFn<f64> {
+        gemm_f64::gemm::f64::get_gemm_fn()
     }
 }
 

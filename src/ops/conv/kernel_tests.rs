@@ -1,8 +1,15 @@
-//! The three convolution kernels give one answer: hand-computed cases, then `direct` and
-//! `unroll` against `naive` on named edge cases and random geometries, in f64 and f32, for the
-//! forward pass and both gradients (which must add into their buffers, not overwrite them).
+//! The convolution kernels give one answer: hand-computed cases, then `direct`, `unroll` and
+//! the per-pass choice (`auto`) against `naive` on named edge cases and random geometries, in
+//! f64 and f32, for the forward pass and both gradients (which must add into their buffers,
+//! not overwrite them). Then every branch that only large shapes, other thread counts or other
+//! CPUs take: geometries above each threshold where work is split across threads, inside 2-
+//! and 3-thread pools; the portable copies of the blocked kernels (the AVX-512 ones are capped
+//! off); the run-time kernel-size loop next to each compile-time size; unroll's tiles cut
+//! small, so that they split batch entries and rows.
 
-use super::{direct, naive, unroll, ConvGeometry};
+use super::blocked::run_time_sizes;
+use super::cpu::Isa;
+use super::{direct, naive, unroll, ConvAlgorithm, ConvGeometry, ConvPass};
 use crate::tensor::{Element, Rng};
 
 /// A kernel's signature: `forward(g, input, weight, output)`,
@@ -17,7 +24,7 @@ struct Implementation<E> {
     grad_weight: Kernel<E>,
 }
 
-fn implementations<E: Element>() -> [Implementation<E>; 3] {
+fn implementations<E: Element>() -> [Implementation<E>; 4] {
     [
         Implementation {
             name: "naive",
@@ -36,6 +43,12 @@ fn implementations<E: Element>() -> [Implementation<E>; 3] {
             forward: unroll::forward,
             grad_input: unroll::grad_input,
             grad_weight: unroll::grad_weight,
+        },
+        Implementation {
+            name: "auto",
+            forward: |g, x, w, y| ConvAlgorithm::Auto.forward(g, x, w, y),
+            grad_input: |g, gy, w, gx| ConvAlgorithm::Auto.grad_input(g, gy, w, gx),
+            grad_weight: |g, gy, x, gw| ConvAlgorithm::Auto.grad_weight(g, gy, x, gw),
         },
     ]
 }
@@ -149,6 +162,18 @@ fn edge_cases() -> Vec<(&'static str, ConvGeometry)> {
             "LeNet layer 1",
             conv2d(2, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1),
         ),
+        // output channels filling whole vectors (16 lanes), and not quite
+        ("O = 16", conv2d(2, 3, 16, [7, 6], [3, 3], 1, [1, 1], 1)),
+        ("O = 13", conv2d(2, 2, 13, [6, 9], [2, 3], 1, [1, 0], 2)),
+        ("O = 40, conv1d", conv1d(3, 3, 40, 20, 5, 1, 2, 1)),
+        (
+            "O = 64, C = 9",
+            conv2d(1, 9, 64, [5, 5], [3, 3], 1, [0, 0], 1),
+        ),
+        (
+            "O = 70, 1x1",
+            conv2d(2, 5, 70, [4, 3], [1, 1], 1, [0, 0], 1),
+        ),
     ]
 }
 
@@ -225,45 +250,81 @@ fn assert_close<E: Element>(what: &str, g: &ConvGeometry, got: &[E], expected: &
     );
 }
 
-/// Every implementation's forward, grad_input and grad_weight against the naive reference.
-/// The gradients start from non-zero buffers: each kernel must return `start + gradient`.
-fn check_against_naive<E: Element>(case: &str, g: &ConvGeometry, seed: u64, tol: f64) {
-    let mut rng = Rng::new(seed);
-    let input = random_vec::<E>(&mut rng, g.input_len());
-    let weight = random_vec::<E>(&mut rng, g.weight_len());
-    let grad_output = random_vec::<E>(&mut rng, g.output_len());
-    let start_grad_input = random_vec::<E>(&mut rng, g.input_len());
-    let start_grad_weight = random_vec::<E>(&mut rng, g.weight_len());
+/// Random operands of one geometry and the naive kernels' answers.
+struct Reference<E> {
+    input: Vec<E>,
+    weight: Vec<E>,
+    grad_output: Vec<E>,
+    start_grad_input: Vec<E>,
+    start_grad_weight: Vec<E>,
+    output: Vec<E>,
+    /// `start_grad_input` plus the gradient.
+    grad_input: Vec<E>,
+    /// `start_grad_weight` plus the gradient.
+    grad_weight: Vec<E>,
+}
 
-    // The reference: naive, from zero buffers (the forward from garbage: it must overwrite).
-    let mut output = vec![E::of(7.0); g.output_len()];
-    naive::forward(g, &input, &weight, &mut output);
-    let mut grad_input = vec![E::zero(); g.input_len()];
-    naive::grad_input(g, &grad_output, &weight, &mut grad_input);
-    let mut grad_weight = vec![E::zero(); g.weight_len()];
-    naive::grad_weight(g, &grad_output, &input, &mut grad_weight);
-    let plus = |start: &[E], delta: &[E]| -> Vec<E> {
-        start.iter().zip(delta).map(|(&s, &d)| s + d).collect()
-    };
-    let expected_grad_input = plus(&start_grad_input, &grad_input);
-    let expected_grad_weight = plus(&start_grad_weight, &grad_weight);
-
-    for kernels in implementations::<E>() {
-        let name = kernels.name;
-        let mut got = vec![E::of(-3.0); g.output_len()];
-        (kernels.forward)(g, &input, &weight, &mut got);
-        assert_close(&format!("{case}: {name}::forward"), g, &got, &output, tol);
-
-        let mut got = start_grad_input.clone();
-        (kernels.grad_input)(g, &grad_output, &weight, &mut got);
-        let what = format!("{case}: {name}::grad_input (added to a non-zero buffer)");
-        assert_close(&what, g, &got, &expected_grad_input, tol);
-
-        let mut got = start_grad_weight.clone();
-        (kernels.grad_weight)(g, &grad_output, &input, &mut got);
-        let what = format!("{case}: {name}::grad_weight (added to a non-zero buffer)");
-        assert_close(&what, g, &got, &expected_grad_weight, tol);
+impl<E: Element> Reference<E> {
+    fn new(g: &ConvGeometry, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let input = random_vec::<E>(&mut rng, g.input_len());
+        let weight = random_vec::<E>(&mut rng, g.weight_len());
+        let grad_output = random_vec::<E>(&mut rng, g.output_len());
+        let start_grad_input = random_vec::<E>(&mut rng, g.input_len());
+        let start_grad_weight = random_vec::<E>(&mut rng, g.weight_len());
+        // naive, from zero buffers (the forward from garbage: it must overwrite)
+        let mut output = vec![E::of(7.0); g.output_len()];
+        naive::forward(g, &input, &weight, &mut output);
+        let mut grad_input = vec![E::zero(); g.input_len()];
+        naive::grad_input(g, &grad_output, &weight, &mut grad_input);
+        let mut grad_weight = vec![E::zero(); g.weight_len()];
+        naive::grad_weight(g, &grad_output, &input, &mut grad_weight);
+        let plus = |start: &[E], delta: &[E]| -> Vec<E> {
+            start.iter().zip(delta).map(|(&s, &d)| s + d).collect()
+        };
+        Reference {
+            grad_input: plus(&start_grad_input, &grad_input),
+            grad_weight: plus(&start_grad_weight, &grad_weight),
+            input,
+            weight,
+            grad_output,
+            start_grad_input,
+            start_grad_weight,
+            output,
+        }
     }
+
+    /// Every implementation's forward, grad_input and grad_weight against the reference. The
+    /// gradients start from non-zero buffers: each kernel must return `start + gradient`.
+    fn check(&self, case: &str, g: &ConvGeometry, tol: f64) {
+        for kernels in implementations::<E>() {
+            let name = kernels.name;
+            let mut got = vec![E::of(-3.0); g.output_len()];
+            (kernels.forward)(g, &self.input, &self.weight, &mut got);
+            assert_close(
+                &format!("{case}: {name}::forward"),
+                g,
+                &got,
+                &self.output,
+                tol,
+            );
+
+            let mut got = self.start_grad_input.clone();
+            (kernels.grad_input)(g, &self.grad_output, &self.weight, &mut got);
+            let what = format!("{case}: {name}::grad_input (added to a non-zero buffer)");
+            assert_close(&what, g, &got, &self.grad_input, tol);
+
+            let mut got = self.start_grad_weight.clone();
+            (kernels.grad_weight)(g, &self.grad_output, &self.input, &mut got);
+            let what = format!("{case}: {name}::grad_weight (added to a non-zero buffer)");
+            assert_close(&what, g, &got, &self.grad_weight, tol);
+        }
+    }
+}
+
+/// Every implementation's forward, grad_input and grad_weight against the naive reference.
+fn check_against_naive<E: Element>(case: &str, g: &ConvGeometry, seed: u64, tol: f64) {
+    Reference::<E>::new(g, seed).check(case, g, tol);
 }
 
 #[test]
@@ -343,4 +404,152 @@ fn random_geometries_agree_with_naive() {
         check_against_naive::<f64>("random", &g, seed, 1e-12);
         check_against_naive::<f32>("random", &g, seed, 1e-4);
     }
+}
+
+/// A rayon pool of `threads` threads.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
+}
+
+/// Geometries above every threshold at which work is split across threads: 2^20
+/// multiply-adds for the kernels (`ConvGeometry::worth_threads`), 2^18 for the GEMM, 2^16
+/// elements for the padded copies. With stride, padding, dilation, the teaching convention,
+/// conv1d, 1x1 and 7-wide kernels, output channels that fill vectors (16, 32) and not, and a
+/// batch smaller than the threads (the GEMM split instead of the batch).
+fn parallel_geometries() -> Vec<(&'static str, ConvGeometry)> {
+    vec![
+        (
+            "3x3, padding 1, O = 16",
+            conv2d(4, 8, 16, [20, 20], [3, 3], 1, [1, 1], 1),
+        ),
+        (
+            "stride 2, dilation 2",
+            conv2d(3, 16, 12, [30, 28], [3, 3], 2, [2, 2], 2),
+        ),
+        ("conv1d 1x7, O = 20", conv1d(8, 8, 20, 200, 7, 1, 3, 1)),
+        (
+            "LeNet layer 1",
+            conv2d(16, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1),
+        ),
+        (
+            "batch 2, O = 32",
+            conv2d(2, 16, 32, [16, 16], [3, 3], 1, [1, 1], 1),
+        ),
+        (
+            "teaching 5x5",
+            teaching(conv2d(4, 4, 8, [24, 24], [5, 5], 1, [0, 0], 1)),
+        ),
+        (
+            "1x1, C = 64",
+            conv2d(4, 64, 24, [14, 14], [1, 1], 1, [0, 0], 1),
+        ),
+    ]
+}
+
+#[test]
+fn parallel_branches_agree_with_naive() {
+    for (seed, (case, g)) in parallel_geometries().into_iter().enumerate() {
+        assert!(g.macs() >= 1 << 20, "{case}: below the threshold");
+        let reference = Reference::<f32>::new(&g, seed as u64);
+        for threads in [2, 3] {
+            pool(threads).install(|| {
+                assert!(g.worth_threads(), "{case}: not split across threads");
+                reference.check(&format!("{case}, {threads} threads"), &g, 1e-4);
+            });
+        }
+    }
+    // f64 too, whose blocks of 16 lanes take two registers each
+    let (case, g) = &parallel_geometries()[0];
+    let reference = Reference::<f64>::new(g, 99);
+    pool(2).install(|| reference.check(&format!("{case}, f64, 2 threads"), g, 1e-12));
+}
+
+#[test]
+fn the_portable_copies_agree_with_naive() {
+    // the blocked kernels' baseline copies, which CPUs without AVX-512 run
+    Isa::Portable.cap(|| {
+        assert_eq!(Isa::current(), Isa::Portable);
+        for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
+            check_against_naive::<f32>(&format!("{case}, portable"), &g, seed as u64, 1e-4);
+            check_against_naive::<f64>(&format!("{case}, portable"), &g, seed as u64, 1e-12);
+        }
+        let mut rng = Rng::new(7);
+        for seed in 0..60 {
+            let g = random_geometry(&mut rng);
+            check_against_naive::<f32>("random, portable", &g, seed, 1e-4);
+        }
+    });
+    let (case, g) = &parallel_geometries()[2];
+    let reference = Reference::<f32>::new(g, 5);
+    pool(2).install(|| {
+        Isa::Portable.cap(|| reference.check(&format!("{case}, portable, 2 threads"), g, 1e-4))
+    });
+}
+
+#[test]
+fn compile_time_and_run_time_kernel_sizes_agree() {
+    // the sizes with a compile-time copy, conv1d's among them, and one without
+    for (seed, [kh, kw]) in [
+        [1, 1],
+        [3, 3],
+        [5, 5],
+        [7, 7],
+        [1, 3],
+        [1, 5],
+        [1, 7],
+        [2, 3],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let g = conv2d(2, 3, 5, [9, 11], [kh, kw], 1, [kh / 2, kw / 2], 1);
+        let reference = Reference::<f32>::new(&g, seed as u64);
+        reference.check(&format!("{kh}x{kw}"), &g, 1e-4);
+        run_time_sizes(|| reference.check(&format!("{kh}x{kw}, run-time size"), &g, 1e-4));
+    }
+}
+
+#[test]
+fn unroll_tiles_that_split_entries_and_rows_agree_with_naive() {
+    for columns in [1, 7, 50] {
+        super::unroll::with_tile_columns(columns, || {
+            for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
+                let case = format!("{case}, tiles of {columns} columns");
+                check_against_naive::<f64>(&case, &g, seed as u64, 1e-12);
+            }
+        });
+    }
+}
+
+#[test]
+fn the_per_pass_choice_follows_the_measurements() {
+    use ConvAlgorithm::{Direct, Unroll};
+    let big = conv2d(8, 64, 64, [56, 56], [3, 3], 1, [0, 0], 1);
+    let lenet = conv2d(64, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1);
+    let strided = conv2d(8, 64, 64, [56, 56], [3, 3], 2, [1, 1], 1);
+    let mid = conv2d(64, 6, 16, [12, 12], [5, 5], 1, [0, 0], 1);
+    let tiny = conv2d(1, 2, 3, [6, 6], [3, 3], 1, [0, 0], 1);
+    let pass = |g: &ConvGeometry, p| ConvAlgorithm::for_pass::<f32>(g, p);
+    assert_eq!(pass(&tiny, ConvPass::Forward), Direct);
+    assert_eq!(pass(&strided, ConvPass::Forward), Unroll);
+    assert_eq!(pass(&strided, ConvPass::GradInput), Unroll);
+    if Isa::current() == Isa::Avx512 {
+        assert_eq!(pass(&big, ConvPass::Forward), Direct);
+        assert_eq!(pass(&big, ConvPass::GradInput), Direct);
+        assert_eq!(pass(&big, ConvPass::GradWeight), Unroll);
+        assert_eq!(pass(&lenet, ConvPass::GradWeight), Direct);
+        assert_eq!(pass(&mid, ConvPass::Forward), Direct);
+        assert_eq!(pass(&mid, ConvPass::GradInput), Unroll);
+        assert_eq!(pass(&mid, ConvPass::GradWeight), Direct);
+        // f64: the GEMM
+        assert_eq!(
+            ConvAlgorithm::for_pass::<f64>(&big, ConvPass::Forward),
+            Unroll
+        );
+    }
+    // without AVX-512, the GEMM crate's AVX2 kernel beats the portable copies
+    Isa::Portable.cap(|| assert_eq!(pass(&big, ConvPass::Forward), Unroll));
 }

@@ -49,22 +49,27 @@
 //! Only the batch generic (`Tensor<f32, (B, Dim<1>, Dim<28>, Dim<28>)>`), or the channels as
 //! const generics shared by input and weight, need no bound at all.
 //!
-//! Two kernels compute every convolution: a direct loop ([`direct`]) and the lecture's
-//! unroll (im2col) followed by a matrix multiply ([`unroll`]); [`ConvAlgorithm`] picks
-//! one per shape. Backward: the gradient of the input is the convolution of the upstream
+//! Two kernels compute every convolution: a direct loop ([`direct`], register-blocked in
+//! `blocked.rs` and compiled for AVX-512 next to the baseline, picked at run time by [`cpu`])
+//! and the lecture's unroll (im2col) followed by matrix multiplies ([`unroll`]);
+//! [`ConvAlgorithm`] picks one per pass and shape. Backward: the gradient of the input is the convolution of the upstream
 //! gradient with the reversed kernel, anchored at the other end; the gradient of the weight
 //! correlates the input with the upstream gradient; the bias's sums the upstream gradient.
 //!
 //! Files: [`geometry`](ConvGeometry) holds the run-time sizes; [`naive`] (the reference loops),
 //! [`direct`] and [`unroll`] the kernels, each with forward, grad-input and grad-weight.
 
+mod blocked;
+pub mod cpu;
 pub mod direct;
 mod geometry;
 #[cfg(test)]
 mod kernel_tests;
 pub mod naive;
+mod padded;
 pub mod unroll;
 
+pub use blocked::run_time_sizes;
 pub use geometry::ConvGeometry;
 
 use std::cell::Cell;
@@ -81,10 +86,26 @@ use crate::tensor::{Element, OpInput, Tensor};
 /// Which kernel computes a convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvAlgorithm {
-    /// The direct loop: best for few channels and small kernels.
+    /// The direct loops ([`direct`]; register-blocked for stride 1): best for few channels
+    /// and small kernels.
     Direct,
-    /// Unroll (im2col) then one matrix multiply per batch entry: best for many channels.
+    /// Unroll (im2col) then matrix multiplies ([`unroll`]): best for many channels.
     Unroll,
+    /// Each pass (forward, gradient of the input, gradient of the weight) by the kernel that
+    /// is faster for its shape ([`ConvAlgorithm::for_pass`]): what convolutions use unless one
+    /// is forced.
+    Auto,
+}
+
+/// One of the three computations of a convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvPass {
+    /// The output.
+    Forward,
+    /// The gradient with respect to the input.
+    GradInput,
+    /// The gradient with respect to the weight.
+    GradWeight,
 }
 
 thread_local! {
@@ -93,6 +114,9 @@ thread_local! {
 }
 
 impl ConvAlgorithm {
+    /// The two kernels, for tests and benchmarks that compare them.
+    pub const ALL: [ConvAlgorithm; 2] = [ConvAlgorithm::Direct, ConvAlgorithm::Unroll];
+
     /// Runs `f` with every convolution started on this thread computed by `self`, whatever
     /// the shape (its backward pass too): for tests and benchmarks that compare the kernels.
     ///
@@ -119,28 +143,61 @@ impl ConvAlgorithm {
         f()
     }
 
-    /// The algorithm a convolution of geometry `g` runs with: the forced one, or the faster
-    /// one for the shape.
+    /// The algorithm a convolution of geometry `g` runs with: the forced one, or
+    /// [`for_geometry`](Self::for_geometry).
     pub fn pick(g: &ConvGeometry) -> Self {
         FORCED.get().unwrap_or_else(|| Self::for_geometry(g))
     }
 
-    /// The faster kernel for this shape, as measured (`benches/conv.rs` and the small-shape
-    /// sweep in the README): unroll + GEMM wins from about 10^5 multiply-adds up, by 1.3x to
-    /// 4x, on every shape measured; below that both take microseconds and the direct loop,
-    /// which needs no scratch matrix, is as fast or faster.
-    pub fn for_geometry(g: &ConvGeometry) -> Self {
+    /// The algorithm for this shape when none is forced: [`Auto`](Self::Auto), which picks per
+    /// pass ([`for_pass`](Self::for_pass)).
+    pub fn for_geometry(_g: &ConvGeometry) -> Self {
+        ConvAlgorithm::Auto
+    }
+
+    /// The faster kernel for one pass of this shape in `E` (`Direct` or `Unroll`), as measured
+    /// on the 2-core AVX-512 machine, one thread (`cargo bench --bench speed -- --kernels`;
+    /// the table in the README, "Convolution speed"):
+    /// - below 2^17 multiply-adds both take microseconds and the direct loop, which needs no
+    ///   scratch matrix, is as fast or faster;
+    /// - with AVX-512 and f32, stride 1: the register-blocked direct kernels win the forward
+    ///   pass on every shape measured (up to 4x on few channels; 1x1 kernels about even), the
+    ///   input's gradient on planes from 20x20 up and on conv1d (below, the copies of the
+    ///   padded upstream gradient cost more than they save: 25 vs 34 GFLOP/s on 12x12), and
+    ///   the weight's gradient up to 32 output channels (LeNet's 6: 48 vs 29); with more,
+    ///   unroll's GEMM wins that one (117 vs 91 on `x=[8,64,56,56] w=[64,64,3,3]`);
+    /// - stride > 1 (direct computes the skipped positions' zeros) or without AVX-512 (the
+    ///   portable copy has 4 lanes and no fused multiply-add, while the GEMM crate has an AVX2
+    ///   kernel) or in f64 (16-lane blocks of f64 take two registers each and spill): unroll.
+    pub fn for_pass<E: Element>(g: &ConvGeometry, pass: ConvPass) -> Self {
+        use ConvAlgorithm::{Direct, Unroll};
+        let blocked_fast = cpu::Isa::current() == cpu::Isa::Avx512 && size_of::<E>() == 4;
         if g.macs() < 1 << 17 {
-            ConvAlgorithm::Direct
-        } else {
-            ConvAlgorithm::Unroll
+            return Direct;
+        }
+        let big_planes = g.in_plane() >= 400 || g.in_h == 1;
+        match pass {
+            _ if !blocked_fast || g.stride != 1 => Unroll,
+            ConvPass::Forward => Direct,
+            ConvPass::GradInput if big_planes => Direct,
+            ConvPass::GradWeight if g.out_channels <= 32 => Direct,
+            _ => Unroll,
+        }
+    }
+
+    /// The kernel that runs `pass`: `self`, or for `Auto` the one [`for_pass`](Self::for_pass)
+    /// picks.
+    fn resolve<E: Element>(self, g: &ConvGeometry, pass: ConvPass) -> Self {
+        match self {
+            ConvAlgorithm::Auto => Self::for_pass::<E>(g, pass),
+            forced => forced,
         }
     }
 
     fn forward<E: Element>(self, g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
-        match self {
-            ConvAlgorithm::Direct => direct::forward(g, input, weight, output),
-            ConvAlgorithm::Unroll => unroll::forward(g, input, weight, output),
+        match Typed::new(input, weight, output) {
+            Typed::F32(x, w, y) => self.forward_f32(g, x, w, y),
+            Typed::F64(x, w, y) => self.forward_f64(g, x, w, y),
         }
     }
 
@@ -151,9 +208,9 @@ impl ConvAlgorithm {
         weight: &[E],
         grad_input: &mut [E],
     ) {
-        match self {
-            ConvAlgorithm::Direct => direct::grad_input(g, grad_output, weight, grad_input),
-            ConvAlgorithm::Unroll => unroll::grad_input(g, grad_output, weight, grad_input),
+        match Typed::new(grad_output, weight, grad_input) {
+            Typed::F32(gy, w, gx) => self.grad_input_f32(g, gy, w, gx),
+            Typed::F64(gy, w, gx) => self.grad_input_f64(g, gy, w, gx),
         }
     }
 
@@ -164,9 +221,71 @@ impl ConvAlgorithm {
         input: &[E],
         grad_weight: &mut [E],
     ) {
-        match self {
-            ConvAlgorithm::Direct => direct::grad_weight(g, grad_output, input, grad_weight),
-            ConvAlgorithm::Unroll => unroll::grad_weight(g, grad_output, input, grad_weight),
+        match Typed::new(grad_output, input, grad_weight) {
+            Typed::F32(gy, x, gw) => self.grad_weight_f32(g, gy, x, gw),
+            Typed::F64(gy, x, gw) => self.grad_weight_f64(g, gy, x, gw),
+        }
+    }
+
+    /// Runs one pass in `E`: the body of the typed entry points below.
+    fn run<E: Element>(self, pass: ConvPass, g: &ConvGeometry, a: &[E], b: &[E], out: &mut [E]) {
+        use ConvAlgorithm::Unroll;
+        match (pass, self.resolve::<E>(g, pass)) {
+            (ConvPass::Forward, Unroll) => unroll::forward(g, a, b, out),
+            (ConvPass::Forward, _) => direct::forward(g, a, b, out),
+            (ConvPass::GradInput, Unroll) => unroll::grad_input(g, a, b, out),
+            (ConvPass::GradInput, _) => direct::grad_input(g, a, b, out),
+            (ConvPass::GradWeight, Unroll) => unroll::grad_weight(g, a, b, out),
+            (ConvPass::GradWeight, _) => direct::grad_weight(g, a, b, out),
+        }
+    }
+}
+
+/// The entry points with a concrete element type, so that the kernels are compiled once,
+/// inside this crate, at its opt-level: generic code is compiled in the crate that uses it,
+/// and a user's debug build would otherwise run every kernel unoptimised (measured: 0.29 s
+/// instead of 1.9 ms for LeNet's first layer, forward + backward), whatever
+/// `[profile.dev.package.shapetorch]` says. `#[inline(never)]`: rustc otherwise offers small
+/// functions for inlining into other crates, and an optimised user crate then compiles every
+/// kernel again (measured: 49 s instead of 5 s to rebuild an example).
+macro_rules! typed_entry_points {
+    ($($name:ident: $pass:ident, $e:ty;)*) => {
+        impl ConvAlgorithm {
+            $(
+                #[inline(never)]
+                fn $name(self, g: &ConvGeometry, a: &[$e], b: &[$e], out: &mut [$e]) {
+                    self.run::<$e>(ConvPass::$pass, g, a, b, out)
+                }
+            )*
+        }
+    };
+}
+
+typed_entry_points! {
+    forward_f32: Forward, f32;
+    forward_f64: Forward, f64;
+    grad_input_f32: GradInput, f32;
+    grad_input_f64: GradInput, f64;
+    grad_weight_f32: GradWeight, f32;
+    grad_weight_f64: GradWeight, f64;
+}
+
+/// A kernel call's two inputs and output, seen as their concrete element type.
+enum Typed<'a> {
+    F32(&'a [f32], &'a [f32], &'a mut [f32]),
+    F64(&'a [f64], &'a [f64], &'a mut [f64]),
+}
+
+impl<'a> Typed<'a> {
+    fn new<E: Element>(a: &'a [E], b: &'a [E], out: &'a mut [E]) -> Self {
+        const ONE_TYPE: &str = "a kernel's slices share one element type";
+        match (E::as_f32(a), E::as_f32(b)) {
+            (Some(a), Some(b)) => Typed::F32(a, b, E::as_f32_mut(out).expect(ONE_TYPE)),
+            _ => Typed::F64(
+                E::as_f64(a).expect(ONE_TYPE),
+                E::as_f64(b).expect(ONE_TYPE),
+                E::as_f64_mut(out).expect(ONE_TYPE),
+            ),
         }
     }
 }

@@ -1,0 +1,380 @@
+//! The performance table in one run: every shape of issue 9, forward and forward + backward
+//! through the public API, and sgemm, each at 1 and 2 threads, printed one line per
+//! measurement. `benches/torch_compare.py` runs this binary and the same work in PyTorch,
+//! interleaved, and prints the ratios; criterion's `benches/conv.rs` and `benches/matmul.rs`
+//! are the places to dig into one shape.
+//!
+//! ```text
+//! cargo bench --bench speed                          # every case, 1 and 2 threads
+//! cargo bench --bench speed -- --threads 2 --runs 40 --filter 56x56
+//! cargo bench --bench speed -- --algorithms          # also every forced conv algorithm
+//! cargo bench --bench speed -- --kernels             # also each kernel alone, on slices
+//! cargo bench --bench speed -- --list                # the case names, one a line
+//! cargo bench --bench speed -- --min                 # the fastest run, not the median
+//! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time: for A/B tests on a busy machine
+//! cargo bench --bench speed -- --run-time-sizes      # direct kernels without compile-time sizes
+//! cargo bench --bench speed -- --portable            # the kernels' baseline copies (no AVX-512)
+//! ```
+//!
+//! Output lines are tab-separated: `case  pass  variant  threads  median_seconds  GFLOP/s`.
+//! `pass` is `fwd` or `fwd+bwd` (the loss is `sum(y)`; the gradients of input and weight);
+//! `variant` is `api` (the algorithm the library picks) or a forced [`ConvAlgorithm`].
+//! FLOPs: `2·B·O·H_out·W_out·C·KH·KW` per forward, three times that for forward + backward;
+//! `2·n³` per matmul. Each median is over `--runs` timed runs (default 21) after a warm-up,
+//! each run timed on its own.
+//!
+//! Rayon pools of each thread count are built in this process (`ThreadPool::install`), so one
+//! run measures both thread counts with the same binary. Only the tensors of the case being
+//! timed are alive.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use shapetorch::ops::conv::{self, cpu::Isa, direct, unroll, ConvAlgorithm, ConvGeometry};
+use shapetorch::prelude::*;
+
+/// One benchmark: a name, its FLOPs, and what builds its inputs and returns the closure that
+/// runs it once (inputs are built only for the cases selected).
+struct Case {
+    name: String,
+    pass: &'static str,
+    variant: String,
+    flop: f64,
+    setup: Box<dyn Fn() -> Box<dyn FnMut()>>,
+}
+
+/// The conv cases of one shape: forward and forward + backward through the public API, with
+/// the algorithm the library picks and (with `--algorithms`) with each one forced.
+macro_rules! conv_cases {
+    ($cases:ident, $all:expr, $name:literal, $x:ty, $w:ty, $macs:expr, |$xi:ident, $wi:ident| $conv:expr) => {{
+        let flop = 2.0 * ($macs) as f64;
+        let variants: Vec<Option<ConvAlgorithm>> = if $all {
+            std::iter::once(None)
+                .chain(ConvAlgorithm::ALL.iter().copied().map(Some))
+                .collect()
+        } else {
+            vec![None]
+        };
+        for variant in variants {
+            let label = variant.map_or("api".to_string(), |a| format!("{a:?}"));
+            let force = move |f: &mut dyn FnMut()| match variant {
+                Some(a) => a.force(|| f()),
+                None => f(),
+            };
+            $cases.push(Case {
+                name: $name.to_string(),
+                pass: "fwd",
+                variant: label.clone(),
+                flop,
+                setup: Box::new(move || {
+                    let (x, w) = (<$x>::randn(1), <$w>::randn(2));
+                    Box::new(move || {
+                        force(&mut || {
+                            let ($xi, $wi) = (black_box(&x), black_box(&w));
+                            black_box($conv);
+                        })
+                    })
+                }),
+            });
+            $cases.push(Case {
+                name: $name.to_string(),
+                pass: "fwd+bwd",
+                variant: label,
+                flop: 3.0 * flop,
+                setup: Box::new(move || {
+                    let (x, w) = (<$x>::randn(1), <$w>::randn(2));
+                    Box::new(move || {
+                        force(&mut || {
+                            let tape = Tape::new();
+                            let ($xi, $wi) = (&x.trace(&tape), &w.trace(&tape));
+                            let grads = $conv.sum_all().backward();
+                            black_box(grads.get_raw($xi.id()));
+                            black_box(grads.get_raw($wi.id()));
+                        })
+                    })
+                }),
+            });
+        }
+    }};
+}
+
+/// `B·O·OH·OW·C·KH·KW` for a stride-1, unpadded conv2d.
+fn macs2d(b: usize, c: usize, h: usize, w: usize, o: usize, k: usize) -> usize {
+    b * o * (h - k + 1) * (w - k + 1) * c * k * k
+}
+
+/// A kernel's signature (`forward(g, input, weight, output)` and the two gradients alike).
+type Kernel = fn(&ConvGeometry, &[f32], &[f32], &mut [f32]);
+
+/// Every kernel module's forward, grad_input and grad_weight on one geometry, on slices
+/// allocated once (no tape, no allocation of results): `--kernels`.
+fn kernel_cases(cases: &mut Vec<Case>, name: &str, g: ConvGeometry) {
+    let kernels: [(&str, [Kernel; 3]); 2] = [
+        (
+            "direct",
+            [direct::forward, direct::grad_input, direct::grad_weight],
+        ),
+        (
+            "unroll",
+            [unroll::forward, unroll::grad_input, unroll::grad_weight],
+        ),
+    ];
+    for (module, [fwd, gx, gw]) in kernels {
+        for (pass, f, sizes) in [
+            (
+                "kernel fwd",
+                fwd,
+                [g.input_len(), g.weight_len(), g.output_len()],
+            ),
+            (
+                "kernel gx",
+                gx,
+                [g.output_len(), g.weight_len(), g.input_len()],
+            ),
+            (
+                "kernel gw",
+                gw,
+                [g.output_len(), g.input_len(), g.weight_len()],
+            ),
+        ] {
+            cases.push(Case {
+                name: name.to_string(),
+                pass,
+                variant: module.to_string(),
+                flop: 2.0 * g.macs() as f64,
+                setup: Box::new(move || {
+                    let mut rng = shapetorch::tensor::Rng::new(3);
+                    let mut v =
+                        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.normal() as f32).collect() };
+                    let (a, b, mut out) = (v(sizes[0]), v(sizes[1]), v(sizes[2]));
+                    Box::new(move || f(&g, black_box(&a), black_box(&b), black_box(&mut out)))
+                }),
+            });
+        }
+    }
+}
+
+/// A stride-1, unpadded conv2d geometry (conv1d: `h = k_h = 1`).
+fn geometry(
+    b: usize,
+    c: usize,
+    [h, w]: [usize; 2],
+    o: usize,
+    [kh, kw]: [usize; 2],
+) -> ConvGeometry {
+    ConvGeometry {
+        batch: b,
+        in_channels: c,
+        out_channels: o,
+        in_h: h,
+        in_w: w,
+        kernel_h: kh,
+        kernel_w: kw,
+        out_h: h - kh + 1,
+        out_w: w - kw + 1,
+        stride: 1,
+        pad_top: 0,
+        pad_left: 0,
+        dilation: 1,
+    }
+}
+
+fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
+    let mut cases = Vec::new();
+    if kernels {
+        for (name, g) in [
+            (
+                "conv2d x=[64,1,28,28] w=[6,1,5,5]",
+                geometry(64, 1, [28, 28], 6, [5, 5]),
+            ),
+            (
+                "conv2d x=[16,1,28,28] w=[4,1,3,3]",
+                geometry(16, 1, [28, 28], 4, [3, 3]),
+            ),
+            (
+                "conv2d x=[64,6,12,12] w=[16,6,5,5]",
+                geometry(64, 6, [12, 12], 16, [5, 5]),
+            ),
+            (
+                "conv2d x=[32,32,32,32] w=[64,32,3,3]",
+                geometry(32, 32, [32, 32], 64, [3, 3]),
+            ),
+            (
+                "conv2d x=[8,64,56,56] w=[64,64,3,3]",
+                geometry(8, 64, [56, 56], 64, [3, 3]),
+            ),
+            (
+                "conv1d x=[64,8,128] w=[16,8,5]",
+                geometry(64, 8, [1, 128], 16, [1, 5]),
+            ),
+            // the other kernel sizes with a compile-time copy in the direct kernels
+            (
+                "conv2d x=[8,64,28,28] w=[64,64,1,1]",
+                geometry(8, 64, [28, 28], 64, [1, 1]),
+            ),
+            (
+                "conv2d x=[8,3,64,64] w=[16,3,7,7]",
+                geometry(8, 3, [64, 64], 16, [7, 7]),
+            ),
+        ] {
+            kernel_cases(&mut cases, name, g);
+        }
+    }
+    conv_cases!(cases, all_algorithms, "conv2d x=[64,1,28,28] w=[6,1,5,5]",
+        Tensor4<f32, 64, 1, 28, 28>, Tensor4<f32, 6, 1, 5, 5>, macs2d(64, 1, 28, 28, 6, 5),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    conv_cases!(cases, all_algorithms, "conv2d x=[16,1,28,28] w=[4,1,3,3]",
+        Tensor4<f32, 16, 1, 28, 28>, Tensor4<f32, 4, 1, 3, 3>, macs2d(16, 1, 28, 28, 4, 3),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    conv_cases!(cases, all_algorithms, "conv2d x=[64,6,12,12] w=[16,6,5,5]",
+        Tensor4<f32, 64, 6, 12, 12>, Tensor4<f32, 16, 6, 5, 5>, macs2d(64, 6, 12, 12, 16, 5),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    conv_cases!(cases, all_algorithms, "conv2d x=[32,32,32,32] w=[64,32,3,3]",
+        Tensor4<f32, 32, 32, 32, 32>, Tensor4<f32, 64, 32, 3, 3>, macs2d(32, 32, 32, 32, 64, 3),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    conv_cases!(cases, all_algorithms, "conv2d x=[8,64,56,56] w=[64,64,3,3]",
+        Tensor4<f32, 8, 64, 56, 56>, Tensor4<f32, 64, 64, 3, 3>, macs2d(8, 64, 56, 56, 64, 3),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    conv_cases!(cases, all_algorithms, "conv1d x=[64,8,128] w=[16,8,5]",
+        Tensor3<f32, 64, 8, 128>, Tensor3<f32, 16, 8, 5>, 64 * 16 * 124 * 8 * 5,
+        |x, w| x.conv1d(w, ConvParams::<1, 0, 1>));
+    matmul_case::<256>(&mut cases);
+    matmul_case::<1024>(&mut cases);
+    matmul_case::<2048>(&mut cases);
+    // Hooks for issue 9's other rows, which come with the nn layer (the PyTorch side is
+    // ready in torch_compare.py): "max_pool2d x=[64,6,24,24] k=2" forward and forward +
+    // backward, and "lenet5 step b=64" (forward, cross-entropy, backward, SGD update).
+    cases
+}
+
+/// `sgemm n³`: `(n, n) x (n, n)` through `Tensor::matmul`, forward only.
+fn matmul_case<const N: usize>(cases: &mut Vec<Case>) {
+    cases.push(Case {
+        name: format!("sgemm {N}^3"),
+        pass: "fwd",
+        variant: "api".to_string(),
+        flop: 2.0 * (N as f64).powi(3),
+        setup: Box::new(|| {
+            let (a, b) = (
+                Tensor2::<f32, N, N>::randn(1),
+                Tensor2::<f32, N, N>::randn(2),
+            );
+            Box::new(move || {
+                black_box(black_box(&a).matmul(black_box(&b)));
+            })
+        }),
+    });
+}
+
+/// The time this thread has run on a CPU, for `--cpu` (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`,
+/// nanosecond resolution; `/proc/thread-self/schedstat` only updates at scheduler ticks).
+fn thread_cpu_time() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec; the call writes only into it.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// How a run is timed: wall clock, or (with `--cpu`) the calling thread's on-CPU time, which
+/// other processes' load does not inflate; meaningful for one thread only.
+#[derive(Clone, Copy)]
+struct Clock {
+    cpu: bool,
+}
+
+impl Clock {
+    fn time(self, f: &mut dyn FnMut()) -> Duration {
+        if self.cpu {
+            let t = thread_cpu_time();
+            f();
+            thread_cpu_time() - t
+        } else {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        }
+    }
+}
+
+/// The median (or with `min`, the shortest) time of `runs` runs of `f`, after a warm-up of at
+/// least 3 runs and 0.2 s.
+fn median_time(f: &mut dyn FnMut(), runs: usize, min: bool, clock: Clock) -> Duration {
+    let start = Instant::now();
+    let mut warm = 0;
+    while warm < 3 || start.elapsed() < Duration::from_millis(200) {
+        f();
+        warm += 1;
+    }
+    let mut times: Vec<Duration> = (0..runs).map(|_| clock.time(f)).collect();
+    times.sort();
+    if min {
+        times[0]
+    } else {
+        times[times.len() / 2]
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let threads: Vec<usize> = value("--threads")
+        .unwrap_or_else(|| "1,2".into())
+        .split(',')
+        .map(|t| t.parse().expect("--threads takes a list like 1,2"))
+        .collect();
+    let runs: usize = value("--runs").map_or(21, |r| r.parse().expect("--runs takes a number"));
+    let filter = value("--filter").unwrap_or_default();
+    let min = args.iter().any(|a| a == "--min");
+    let clock = Clock {
+        cpu: args.iter().any(|a| a == "--cpu"),
+    };
+    let all_algorithms = args.iter().any(|a| a == "--algorithms");
+    let kernels = args.iter().any(|a| a == "--kernels");
+    let run_time = args.iter().any(|a| a == "--run-time-sizes");
+    let portable = args.iter().any(|a| a == "--portable");
+    let selected = || {
+        let mut cases = cases(all_algorithms, kernels);
+        cases.retain(|c| format!("{} {} {}", c.name, c.pass, c.variant).contains(&filter));
+        cases
+    };
+    if args.iter().any(|a| a == "--list") {
+        for c in selected() {
+            println!("{}\t{}\t{}", c.name, c.pass, c.variant);
+        }
+        return;
+    }
+    for &t in &threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .expect("a rayon pool");
+        // The tensors are built and used on the pool's thread (a traced tensor is not `Send`).
+        pool.install(|| {
+            for case in selected() {
+                let mut run = (case.setup)();
+                let mut time = || median_time(&mut run, runs, min, clock);
+                let time = match (run_time, portable) {
+                    (true, _) => conv::run_time_sizes(time),
+                    (_, true) => Isa::Portable.cap(time),
+                    _ => time(),
+                };
+                let s = time.as_secs_f64();
+                println!(
+                    "{}\t{}\t{}\t{t}\t{s:.6e}\t{:.1}",
+                    case.name,
+                    case.pass,
+                    case.variant,
+                    case.flop / s / 1e9
+                );
+            }
+        });
+    }
+}

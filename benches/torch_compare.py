@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""shapetorch against PyTorch on the performance table's work, from one run.
+
+Runs `cargo bench --bench speed` (shapetorch, through its public API) and the same work in
+PyTorch (CPU, f32), interleaved: for each repetition, shapetorch measures every case at every
+thread count, then PyTorch does. Prints, per case, pass and thread count, both medians, both
+GFLOP/s and the ratio PyTorch time / shapetorch time (above 1.0, shapetorch is faster).
+
+    python3 benches/torch_compare.py                  # 3 repetitions of 21 runs, 1 and 2 threads
+    python3 benches/torch_compare.py --reps 5 --runs 31 --threads 1,2 --filter conv2d
+    python3 benches/torch_compare.py --markdown       # the table for the README
+
+Same definitions on both sides: forward is `conv(x, w)` (no bias) or `a @ b`; forward +
+backward is `conv(x, w)`, loss `sum(y)`, backward for x and w, with fresh gradient buffers
+each time (PyTorch: `.grad = None`; shapetorch: a new tape). FLOPs: 2·B·O·H_out·W_out·C·KH·KW
+per forward, three times that per forward + backward; 2·n³ per matmul. Each side's time is the
+median of the repetitions' medians. Without PyTorch (`python3 -c 'import torch'` fails) the
+script says so and prints shapetorch's numbers alone.
+
+Thread counts: shapetorch builds a rayon pool of each size in-process; PyTorch calls
+`torch.set_num_threads`. Run it on a quiet machine: other processes' load moves 2-thread
+numbers most.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# (case name as speed.rs prints it, kind, arguments). Shapes are NCHW / NCW, stride 1, no
+# padding, dilation 1.
+CASES = [
+    ("conv2d x=[64,1,28,28] w=[6,1,5,5]", "conv2d", ((64, 1, 28, 28), (6, 1, 5, 5))),
+    ("conv2d x=[16,1,28,28] w=[4,1,3,3]", "conv2d", ((16, 1, 28, 28), (4, 1, 3, 3))),
+    ("conv2d x=[64,6,12,12] w=[16,6,5,5]", "conv2d", ((64, 6, 12, 12), (16, 6, 5, 5))),
+    ("conv2d x=[32,32,32,32] w=[64,32,3,3]", "conv2d", ((32, 32, 32, 32), (64, 32, 3, 3))),
+    ("conv2d x=[8,64,56,56] w=[64,64,3,3]", "conv2d", ((8, 64, 56, 56), (64, 64, 3, 3))),
+    ("conv1d x=[64,8,128] w=[16,8,5]", "conv1d", ((64, 8, 128), (16, 8, 5))),
+    ("sgemm 256^3", "matmul", (256,)),
+    ("sgemm 1024^3", "matmul", (1024,)),
+    ("sgemm 2048^3", "matmul", (2048,)),
+    # Hooks for rows that come with the nn layer; speed.rs prints nothing for them yet, so the
+    # table shows PyTorch alone until it does.
+    ("max_pool2d x=[64,6,24,24] k=2", "max_pool2d", ((64, 6, 24, 24), 2)),
+    ("lenet5 step b=64", "lenet5", (64,)),
+]
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--reps", type=int, default=3, help="interleaved repetitions (3)")
+    p.add_argument("--runs", type=int, default=21, help="timed runs per repetition (21)")
+    p.add_argument("--threads", default="1,2", help="thread counts (1,2)")
+    p.add_argument("--filter", default="", help="only cases whose name contains this")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--cargo", default="cargo", help="the cargo to run")
+    return p.parse_args()
+
+
+def run_shapetorch(args):
+    """One run of benches/speed.rs: {(case, pass, threads): median seconds}."""
+    cmd = [args.cargo, "bench", "-q", "--bench", "speed", "--", "--runs", str(args.runs),
+           "--threads", args.threads, "--filter", args.filter]
+    out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
+    times = {}
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 6 and fields[2] == "api":
+            name, pss, _, threads, seconds, _ = fields
+            times[(name, pss, int(threads))] = float(seconds)
+    return times
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+        return True
+    except Exception as e:  # ImportError, or a broken install
+        print(f"PyTorch unavailable ({e}): shapetorch's numbers only", file=sys.stderr)
+        return False
+
+
+def median_time(f, runs):
+    """The median of `runs` timed runs of f, after a warm-up of 3 runs and at least 0.2 s."""
+    start, warm = time.perf_counter(), 0
+    while warm < 3 or time.perf_counter() - start < 0.2:
+        f()
+        warm += 1
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def torch_work(kind, shape):
+    """{pass: (closure, FLOPs)} for one case, in PyTorch."""
+    import torch
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    if kind in ("conv1d", "conv2d"):
+        xs, ws = shape
+        conv = F.conv1d if kind == "conv1d" else F.conv2d
+        x, w = torch.randn(*xs, generator=g), torch.randn(*ws, generator=g)
+        out = conv(x, w)
+        flop = 2 * out.numel() * ws[1] * int(torch.tensor(ws[2:]).prod())
+        xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+
+        def fwd():
+            conv(x, w)
+
+        def fwd_bwd():
+            xg.grad, wg.grad = None, None
+            conv(xg, wg).sum().backward()
+
+        return {"fwd": (fwd, flop), "fwd+bwd": (fwd_bwd, 3 * flop)}
+    if kind == "matmul":
+        (n,) = shape
+        a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
+        return {"fwd": (lambda: a @ b, 2 * n ** 3)}
+    if kind == "max_pool2d":
+        xs, k = shape
+        x = torch.randn(*xs, generator=g)
+        xg = x.clone().requires_grad_()
+
+        def pool_bwd():
+            xg.grad = None
+            F.max_pool2d(xg, k).sum().backward()
+
+        return {"fwd": (lambda: F.max_pool2d(x, k), None), "fwd+bwd": (pool_bwd, None)}
+    if kind == "lenet5":
+        (batch,) = shape
+        nn = torch.nn
+        model = nn.Sequential(
+            nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(batch, 1, 28, 28, generator=g)
+        y = torch.randint(0, 10, (batch,), generator=g)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        return {"step": (step, None)}
+    raise ValueError(kind)
+
+
+def run_torch(args, threads):
+    """One repetition in PyTorch: {(case, pass, threads): median seconds}, and FLOPs."""
+    import torch
+
+    times, flops = {}, {}
+    for t in threads:
+        torch.set_num_threads(t)
+        for name, kind, shape in CASES:
+            if args.filter not in name:
+                continue
+            for pss, (f, flop) in torch_work(kind, shape).items():
+                times[(name, pss, t)] = median_time(f, args.runs)
+                flops[(name, pss)] = flop
+    return times, flops
+
+
+def main():
+    args = parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    have_torch = torch_available()
+    ours, theirs, flops = {}, {}, {}
+    for rep in range(args.reps):
+        print(f"repetition {rep + 1}/{args.reps}: shapetorch", file=sys.stderr)
+        for key, s in run_shapetorch(args).items():
+            ours.setdefault(key, []).append(s)
+        if have_torch:
+            print(f"repetition {rep + 1}/{args.reps}: PyTorch", file=sys.stderr)
+            times, fl = run_torch(args, threads)
+            flops.update(fl)
+            for key, s in times.items():
+                theirs.setdefault(key, []).append(s)
+    if have_torch:
+        import torch
+        header = (f"PyTorch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()}),"
+                  f" {args.reps} repetitions x {args.runs} runs, median of repetition medians")
+    else:
+        header = f"shapetorch only, {args.reps} repetitions x {args.runs} runs"
+    print(header)
+    cols = ["case", "pass", "threads", "shapetorch ms", "PyTorch ms", "shapetorch GFLOP/s",
+            "PyTorch GFLOP/s", "ratio PyTorch/shapetorch"]
+    rows = []
+    keys = sorted(set(ours) | set(theirs),
+                  key=lambda k: ([c[0] for c in CASES].index(k[0]), k[1], k[2]))
+    for key in keys:
+        name, pss, t = key
+        a = statistics.median(ours[key]) if key in ours else None
+        b = statistics.median(theirs[key]) if key in theirs else None
+        flop = flops.get((name, pss))
+        if flop is None and a is not None and name.startswith("sgemm"):
+            n = int(name.split()[1].split("^")[0])
+            flop = 2 * n ** 3
+
+        def fmt(v, scale=1e3):
+            return f"{v * scale:.3f}" if v is not None else "-"
+
+        gf = lambda s: f"{flop / s / 1e9:.1f}" if (s and flop) else "-"
+        ratio = f"{b / a:.2f}" if (a and b) else "-"
+        rows.append([name, pss, str(t), fmt(a), fmt(b), gf(a), gf(b), ratio])
+    if args.markdown:
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+    else:
+        widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c)
+                  for i, c in enumerate(cols)]
+        print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+        for r in rows:
+            print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+if __name__ == "__main__":
+    main()

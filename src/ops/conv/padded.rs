@@ -1,0 +1,142 @@
+//! Tensors with their zero padding written out, shared by the kernels that read shifted views
+//! of a plane (`direct`, `tap_gemm`): with the padding in memory, every kernel tap of every
+//! output reads inside a buffer, and no loop tests a position against the edges.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+
+use super::ConvGeometry;
+use crate::tensor::Element;
+
+/// Elements below which writing out the padding runs in one thread.
+const PARALLEL_COPY: usize = 1 << 16;
+
+/// Runs `body` on each `(index, chunk)` of `data` cut into `chunk`-long pieces, each call with
+/// a scratch value of its task: one rayon task per chunk when `parallel`, else all in this
+/// thread. Handing work to the pool costs some 10-40 µs (measured), more than a small
+/// convolution takes, so small ones stay on the caller's thread.
+pub(super) fn for_each_chunk<E: Send, S: Default>(
+    data: &mut [E],
+    chunk: usize,
+    parallel: bool,
+    body: impl Fn(&mut S, (usize, &mut [E])) + Send + Sync,
+) {
+    if parallel {
+        data.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each_init(S::default, |s, item| body(s, item));
+    } else {
+        let mut scratch = S::default();
+        data.chunks_mut(chunk)
+            .enumerate()
+            .for_each(|item| body(&mut scratch, item));
+    }
+}
+
+/// Planes of a tensor with their zero padding written out: `[planes, rows, cols]`, row-major,
+/// then `slack` zeros (for kernels that read whole vectors past a plane's last position).
+/// When nothing needs padding the data is borrowed, not copied.
+pub(super) struct Padded<'a, E: Element> {
+    data: Cow<'a, [E]>,
+    /// Rows per plane.
+    pub rows: usize,
+    /// Elements per row.
+    pub cols: usize,
+}
+
+impl<'a, E: Element> Padded<'a, E> {
+    /// The input `[B, C, H, W]` as the forward pass reads it: `pad_top` zero rows above,
+    /// `pad_left` zero columns to the left, and zeros past the bottom/right as far as the last
+    /// output's last tap reaches.
+    pub(super) fn input(g: &ConvGeometry, input: &'a [E], slack: usize) -> Self {
+        let reach = |out: usize, k: usize| {
+            out.saturating_sub(1) * g.stride + k.saturating_sub(1) * g.dilation + 1
+        };
+        let rows = (g.pad_top + g.in_h).max(reach(g.out_h, g.kernel_h));
+        let cols = (g.pad_left + g.in_w).max(reach(g.out_w, g.kernel_w));
+        let size = [g.in_h, g.in_w];
+        Padded::new(input, size, [g.pad_top, g.pad_left], 1, [rows, cols], slack)
+    }
+
+    /// `grad_output` `[B, O, OH, OW]` as [`grad_input`] reads it: `(KH-1)*dilation` zero rows
+    /// above, `(KW-1)*dilation` zero columns to the left, `stride-1` zeros between elements,
+    /// and zeros past the bottom/right as far as the last input's last tap reaches.
+    pub(super) fn grad_output(g: &ConvGeometry, grad_output: &'a [E], slack: usize) -> Self {
+        let top = g.kernel_h.saturating_sub(1) * g.dilation;
+        let left = g.kernel_w.saturating_sub(1) * g.dilation;
+        let spread = |out: usize| out.saturating_sub(1) * g.stride + 1;
+        let rows = (top + spread(g.out_h)).max(g.in_h + g.pad_top + top);
+        let cols = (left + spread(g.out_w)).max(g.in_w + g.pad_left + left);
+        let size = [g.out_h, g.out_w];
+        Padded::new(
+            grad_output,
+            size,
+            [top, left],
+            g.stride,
+            [rows, cols],
+            slack,
+        )
+    }
+
+    /// Copies each `h x w` plane of `src` into a zero `rows x cols` plane, element `(y, x)` to
+    /// `(top + y*step, left + x*step)`, and `slack` zeros after the last plane.
+    pub(super) fn new(
+        src: &'a [E],
+        [h, w]: [usize; 2],
+        [top, left]: [usize; 2],
+        step: usize,
+        [rows, cols]: [usize; 2],
+        slack: usize,
+    ) -> Self {
+        let same = top == 0 && left == 0 && (step == 1 || h * w <= 1) && [rows, cols] == [h, w];
+        if same && slack == 0 {
+            let data = Cow::Borrowed(src);
+            return Padded { data, rows, cols };
+        }
+        let planes = src.len().checked_div(h * w).unwrap_or(0);
+        let mut data = vec![E::zero(); planes * rows * cols + slack];
+        if planes > 0 {
+            let parallel = data.len() >= PARALLEL_COPY && rayon::current_num_threads() > 1;
+            for_each_chunk(
+                &mut data[..planes * rows * cols],
+                rows * cols,
+                parallel,
+                |_: &mut (), (plane, dst)| {
+                    let src = &src[plane * h * w..][..h * w];
+                    for (y, src) in src.chunks_exact(w).enumerate() {
+                        let dst = &mut dst[(top + y * step) * cols + left..];
+                        if step == 1 {
+                            dst[..w].copy_from_slice(src); // a memcpy
+                        } else {
+                            dst.iter_mut()
+                                .step_by(step)
+                                .zip(src)
+                                .for_each(|(d, &s)| *d = s);
+                        }
+                    }
+                },
+            );
+        }
+        let data = Cow::Owned(data);
+        Padded { data, rows, cols }
+    }
+
+    /// Plane `plane`, all rows.
+    #[inline(always)]
+    pub(super) fn plane(&self, plane: usize) -> &[E] {
+        &self.data[plane * self.rows * self.cols..][..self.rows * self.cols]
+    }
+
+    /// Everything from plane `first` on: its planes, then the slack.
+    #[inline(always)]
+    pub(super) fn planes_from(&self, first: usize) -> &[E] {
+        &self.data[first * self.rows * self.cols..]
+    }
+
+    /// Row `y` of plane `plane`.
+    #[inline(always)]
+    pub(super) fn row(&self, plane: usize, y: usize) -> &[E] {
+        &self.data[(plane * self.rows + y) * self.cols..][..self.cols]
+    }
+}
