@@ -241,10 +241,93 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     matmul_case::<256>(&mut cases);
     matmul_case::<1024>(&mut cases);
     matmul_case::<2048>(&mut cases);
-    // Hooks for issue 9's other rows, which come with the nn layer (the PyTorch side is
-    // ready in torch_compare.py): "max_pool2d x=[64,6,24,24] k=2" forward and forward +
-    // backward, and "lenet5 step b=64" (forward, cross-entropy, backward, SGD update).
+    max_pool_cases(&mut cases);
+    lenet5_step_case(&mut cases);
     cases
+}
+
+/// `max_pool2d x=[64,6,24,24] k=2`: forward, and forward + backward (loss `sum(y)`).
+fn max_pool_cases(cases: &mut Vec<Case>) {
+    let name = "max_pool2d x=[64,6,24,24] k=2";
+    cases.push(Case {
+        name: name.into(),
+        pass: "fwd",
+        variant: "api".into(),
+        flop: f64::NAN,
+        setup: Box::new(|| {
+            let x = Tensor4::<f32, 64, 6, 24, 24>::randn(1);
+            Box::new(move || {
+                black_box(black_box(&x).max_pool2d::<2, 2>());
+            })
+        }),
+    });
+    cases.push(Case {
+        name: name.into(),
+        pass: "fwd+bwd",
+        variant: "api".into(),
+        flop: f64::NAN,
+        setup: Box::new(|| {
+            let x = Tensor4::<f32, 64, 6, 24, 24>::randn(1);
+            let tape = Tape::new();
+            let x = x.trace(&tape);
+            Box::new(move || {
+                let grads = black_box(&x).max_pool2d::<2, 2>().sum_all().backward();
+                black_box(grads);
+            })
+        }),
+    });
+}
+
+shapetorch::model! {
+    /// LeNet-5 as in `benches/torch_compare.py`.
+    struct LeNet5 {
+        conv1: Conv2d<f32, 1, 6, 5, 5>,
+        conv2: Conv2d<f32, 6, 16, 5, 5>,
+        fc1: Linear<f32, 256, 120>,
+        fc2: Linear<f32, 120, 84>,
+        fc3: Linear<f32, 84, 10>,
+    }
+}
+
+impl LeNet5 {
+    fn forward(
+        &self,
+        x: Tensor<f32, (usize, Dim<1>, Dim<28>, Dim<28>)>,
+    ) -> Tensor<f32, (usize, Dim<10>)> {
+        let x = self.conv1.forward(x).relu().max_pool2d::<2, 2>();
+        let x = self.conv2.forward(x).relu().max_pool2d::<2, 2>().flatten();
+        self.fc3
+            .forward(self.fc2.forward(self.fc1.forward(x).relu()).relu())
+    }
+}
+
+/// `lenet5 step b=64`: one training step of LeNet-5 on a batch of 64 (forward, cross-entropy,
+/// backward, SGD with momentum 0.9), the parameters traced once and updated in place.
+fn lenet5_step_case(cases: &mut Vec<Case>) {
+    cases.push(Case {
+        name: "lenet5 step b=64".into(),
+        pass: "step",
+        variant: "api".into(),
+        flop: f64::NAN,
+        setup: Box::new(|| {
+            let mut model = LeNet5::new(0);
+            let tape = Tape::new();
+            model.trace(&tape);
+            let mut sgd = Sgd::new(0.01).momentum(0.9);
+            let x = Tensor::<f32, (usize, Dim<1>, Dim<28>, Dim<28>)>::randn_shaped(
+                (64, Dim, Dim, Dim),
+                1,
+                0.0,
+                1.0,
+            );
+            let labels = IndexTensor::<(usize,), 10>::from_fn_shaped((64,), |[i]| (i * 7) % 10)
+                .expect("labels below 10");
+            Box::new(move || {
+                let loss = model.forward(black_box(x.clone())).cross_entropy(&labels);
+                sgd.step(&mut model, &loss.backward());
+            })
+        }),
+    });
 }
 
 /// `sgemm n³`: `(n, n) x (n, n)` through `Tensor::matmul`, forward only.

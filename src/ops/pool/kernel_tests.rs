@@ -331,3 +331,21 @@ fn a_nan_wins_the_window_as_in_pytorch() {
     assert!(y[0].is_nan() && at[0] == 1);
     assert_eq!((y[1], at[1]), (5.0, 2));
 }
+
+#[test]
+fn ties_go_to_the_first_tap_on_both_paths() {
+    // All equal values: every window's maximum is its first tap, in row-major order, whether
+    // the window is a plain block (the dense path) or crosses the padding (the general one).
+    for padding in [[0, 0], [1, 1]] {
+        let g = geometry(2, [6, 6], [2, 3], [2, 2], padding, [1, 1]);
+        let x = vec![1.5f32; g.input_len()];
+        let (mut y, mut at) = (vec![0.0f32; g.output_len()], vec![0u32; g.output_len()]);
+        max_forward(&g, &x, &mut y, &mut at);
+        let (_, expected) = naive_max(&g, &vec![1.5f64; g.input_len()]);
+        let expected: Vec<u32> = expected
+            .iter()
+            .map(|a| a.map_or(NO_INPUT, |a| a as u32))
+            .collect();
+        assert_eq!(at, expected, "padding {padding:?}");
+    }
+}
