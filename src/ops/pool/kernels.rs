@@ -280,10 +280,10 @@ pub fn max_forward<E: Element>(
                     let row = &input[iy * g.in_w..][..g.in_w];
                     for ix in cols.positions() {
                         let v = row[ix];
-                        if v > best || v.is_nan() {
-                            best = v;
-                            best_at = (iy * g.in_w + ix) as u32;
-                        }
+                        // above the maximum so far, or NaN (see `max_plane_window`)
+                        let take = !(v <= best);
+                        best = select_unpredictable(take, v, best);
+                        best_at = select_unpredictable(take, (iy * g.in_w + ix) as u32, best_at);
                     }
                 }
                 *y = best;
@@ -310,38 +310,60 @@ pub fn max_forward<E: Element>(
 /// [`max_forward`] on one plane whose windows all lie inside the input (no padding, dilation
 /// 1): `output[oy, ox] = max_{ky < KH, kx < KW} input[oy*SH + ky, ox*SW + kx]`.
 ///
-/// Taps in the outer loops, output columns in the inner one: each pass compares one tap of
-/// every window of the row with the running maximum, the same operation on independent
-/// outputs, which LLVM turns into vector code; the choice is a select, not a branch (on
-/// random data a branch is mispredicted half the time).
+/// Each window is read as a block of slices and its maximum kept in registers. The common
+/// window sizes get a copy with the size as a constant, so the loops over the taps unroll; the
+/// choice is a select, not a branch (on random data a branch is mispredicted half the time).
+/// Measured on `[64, 6, 24, 24]`, 2x2 windows, random normal values, one thread: 0.13 ms,
+/// against 0.78 ms when the comparison was written `v > best || v.is_nan()`, which LLVM
+/// compiled to a branch on the `f32` choice despite `select_unpredictable`; `!(v <= best)` is
+/// one comparison, and the choice a mask.
 fn max_plane_dense<E: Element>(
     g: &PoolGeometry,
     input: &[E],
     output: &mut [E],
     argmax: &mut [u32],
 ) {
-    let ([kh, kw], [sh, sw], w) = (g.kernel, g.stride, g.in_w);
-    let out_w = g.out_w;
-    for (oy, (best, best_at)) in output
-        .chunks_exact_mut(out_w)
-        .zip(argmax.chunks_exact_mut(out_w))
+    match g.kernel {
+        [2, 2] => max_plane_window::<E, 2, 2>(g, input, output, argmax),
+        [3, 3] => max_plane_window::<E, 3, 3>(g, input, output, argmax),
+        _ => max_plane_window::<E, 0, 0>(g, input, output, argmax),
+    }
+}
+
+/// The loops of [`max_plane_dense`]; `KH x KW` is the window's size, or `0 x 0` to take it from
+/// the geometry at run time.
+#[inline(always)]
+fn max_plane_window<E: Element, const KH: usize, const KW: usize>(
+    g: &PoolGeometry,
+    input: &[E],
+    output: &mut [E],
+    argmax: &mut [u32],
+) {
+    let [kh, kw] = if KH == 0 { g.kernel } else { [KH, KW] };
+    let ([sh, sw], w) = (g.stride, g.in_w);
+    for (oy, (output, argmax)) in output
+        .chunks_exact_mut(g.out_w)
+        .zip(argmax.chunks_exact_mut(g.out_w))
         .enumerate()
     {
-        best.fill(E::neg_infinity());
-        best_at.fill(NO_INPUT);
-        for ky in 0..kh {
-            let y = oy * sh + ky;
-            let row = &input[y * w..][..w];
-            for kx in 0..kw {
-                // the inputs this tap reads, one per output column: row[ox*sw + kx]
-                let taps = &row[kx..][..(out_w - 1) * sw + 1];
-                for (ox, (b, at)) in best.iter_mut().zip(best_at.iter_mut()).enumerate() {
-                    let v = taps[ox * sw];
-                    let take = (v > *b) | v.is_nan();
-                    *b = select_unpredictable(take, v, *b);
-                    *at = select_unpredictable(take, (y * w + ox * sw + kx) as u32, *at);
+        // the kh input rows this output row reads
+        let rows = &input[oy * sh * w..][..(kh - 1) * w + w];
+        for (ox, (y, at)) in output.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            let x0 = ox * sw;
+            let (mut best, mut best_at) = (E::neg_infinity(), NO_INPUT);
+            for ky in 0..kh {
+                let taps = &rows[ky * w + x0..][..kw];
+                let row_at = ((oy * sh + ky) * w + x0) as u32;
+                for (kx, &v) in (0u32..).zip(taps) {
+                    // `!(v <= best)`: above the maximum so far, or NaN (which wins, as in
+                    // PyTorch), in one comparison
+                    let take = !(v <= best);
+                    best = select_unpredictable(take, v, best);
+                    best_at = select_unpredictable(take, row_at + kx, best_at);
                 }
             }
+            *y = best;
+            *at = best_at;
         }
     }
 }
