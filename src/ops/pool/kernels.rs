@@ -280,8 +280,7 @@ pub fn max_forward<E: Element>(
                     let row = &input[iy * g.in_w..][..g.in_w];
                     for ix in cols.positions() {
                         let v = row[ix];
-                        // above the maximum so far, or NaN (see `max_plane_window`)
-                        let take = !(v <= best);
+                        let take = above_or_nan(v, best);
                         best = select_unpredictable(take, v, best);
                         best_at = select_unpredictable(take, (iy * g.in_w + ix) as u32, best_at);
                     }
@@ -330,6 +329,15 @@ fn max_plane_dense<E: Element>(
     }
 }
 
+/// Whether `v` replaces `best` as a window's maximum: it is larger, or it is NaN (which wins,
+/// as in PyTorch). Written `!(v <= best)`, one comparison whose result LLVM uses as a mask;
+/// `v > best || v.is_nan()` became a branch.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // the negation is the point: NaN compares false
+fn above_or_nan<E: Element>(v: E, best: E) -> bool {
+    !(v <= best)
+}
+
 /// The loops of [`max_plane_dense`]; `KH x KW` is the window's size, or `0 x 0` to take it from
 /// the geometry at run time.
 #[inline(always)]
@@ -355,9 +363,7 @@ fn max_plane_window<E: Element, const KH: usize, const KW: usize>(
                 let taps = &rows[ky * w + x0..][..kw];
                 let row_at = ((oy * sh + ky) * w + x0) as u32;
                 for (kx, &v) in (0u32..).zip(taps) {
-                    // `!(v <= best)`: above the maximum so far, or NaN (which wins, as in
-                    // PyTorch), in one comparison
-                    let take = !(v <= best);
+                    let take = above_or_nan(v, best);
                     best = select_unpredictable(take, v, best);
                     best_at = select_unpredictable(take, row_at + kx, best_at);
                 }
