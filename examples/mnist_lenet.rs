@@ -212,6 +212,10 @@ fn train<M: MnistModel>(o: &Options, train_set: &Mnist, test_set: &Mnist) -> f64
         start_all.elapsed().as_secs_f64()
     );
     let target = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"));
+    // (absent when CARGO_TARGET_DIR points elsewhere)
+    if let Err(e) = std::fs::create_dir_all(&target) {
+        eprintln!("could not create {}: {e}", target.display());
+    }
     let out = o
         .out
         .clone()
