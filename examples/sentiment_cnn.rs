@@ -7,12 +7,15 @@
 //! cargo run --release --example sentiment_cnn                    # train folds 1-9, test fold 0
 //! cargo run --release --example sentiment_cnn -- --cv            # 10-fold cross-validation
 //! cargo run --release --example sentiment_cnn -- --model minitorch
+//! cargo run --release --example sentiment_cnn -- --predict "a gripping, funny film" --predict "dull"
 //! ```
 //!
 //! Flags: `--epochs N` (10), `--batch-size N` (50), `--lr X` (0.001), `--seed N` (0),
 //! `--fold K` (0), `--cv`, `--embeddings glove|static|random` (glove: GloVe, fine-tuned),
 //! `--model kim|minitorch`, `--threads N`, `--data DIR` (holding `mr/mr.tsv` and
-//! `glove50-mr/glove50-mr.txt`), `--out FILE` (the trained weights, safetensors),
+//! `glove50-mr/glove50-mr.txt`), `--out FILE` (the trained weights, safetensors; default
+//! `target/sentiment-<model>.safetensors`), `--predict SENTENCE` (repeatable: classify these
+//! with the saved weights of `--out` instead of training, printing each class's probability),
 //! `--limit N` (use only N training sentences, drawn with the seed: for a quick smoke run),
 //! `--dev-percent N` (10).
 //!
@@ -108,6 +111,7 @@ struct Options {
     out: Option<PathBuf>,
     limit: Option<usize>,
     dev_percent: usize,
+    predict: Vec<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -124,6 +128,7 @@ fn parse_options() -> Result<Options, String> {
         out: None,
         limit: None,
         dev_percent: 10,
+        predict: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -145,6 +150,7 @@ fn parse_options() -> Result<Options, String> {
             "--out" => o.out = Some(value.into()),
             "--limit" => o.limit = Some(value.parse().map_err(|e| bad(&e))?),
             "--dev-percent" => o.dev_percent = value.parse().map_err(|e| bad(&e))?,
+            "--predict" => o.predict.push(value),
             "--threads" => {
                 let n: usize = value.parse().map_err(|e| bad(&e))?;
                 rayon::ThreadPoolBuilder::new()
@@ -167,11 +173,16 @@ fn parse_options() -> Result<Options, String> {
     if o.fold > 9 || o.batch_size == 0 || o.dev_percent >= 100 {
         return Err("--fold is 0..9, --batch-size at least 1, --dev-percent below 100".into());
     }
+    if o.out.is_none() {
+        let target = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"));
+        o.out = Some(target.join(format!("sentiment-{}.safetensors", o.model)));
+    }
     Ok(o)
 }
 
 /// The data every fold shares: sentences as ids, labels, folds, and the embedding table.
 struct Corpus {
+    vocab: Vocab,
     ids: Vec<Vec<usize>>,
     labels: Vec<u8>,
     folds: Vec<u8>,
@@ -192,6 +203,7 @@ fn load(o: &Options) -> shapetorch::Result<Corpus> {
     );
     Ok(Corpus {
         ids: tokens.iter().map(|t| vocab.encode(t)).collect(),
+        vocab,
         labels: rows.iter().map(|r| r.label).collect(),
         folds: rows.iter().map(|r| r.fold).collect(),
         table,
@@ -203,6 +215,8 @@ trait SentenceModel: Module<f32> + Init {
     fn set_table(&mut self, table: Tensor2<f32, V, D>, frozen: bool);
     fn loss(&self, ids: Ids, labels: &[u8]) -> Tensor0<f32>;
     fn predict(&self, ids: Ids) -> Vec<u8>;
+    /// The probability of the positive class for each sentence.
+    fn positive(&self, ids: Ids) -> Vec<f32>;
 }
 
 impl SentenceModel for Kim {
@@ -212,6 +226,10 @@ impl SentenceModel for Kim {
     fn loss(&self, ids: Ids, labels: &[u8]) -> Tensor0<f32> {
         let labels = IndexTensor::from_ints_shaped((labels.len(),), labels).expect("labels 0/1");
         self.forward(ids).cross_entropy(&labels)
+    }
+    fn positive(&self, ids: Ids) -> Vec<f32> {
+        let p = self.forward(ids).softmax::<1>();
+        p.as_slice().chunks(2).map(|row| row[1]).collect()
     }
     fn predict(&self, ids: Ids) -> Vec<u8> {
         self.forward(ids)
@@ -234,6 +252,9 @@ impl SentenceModel for MinitorchCnn {
         )
         .expect("one label per sentence");
         self.forward(ids).binary_cross_entropy(&target)
+    }
+    fn positive(&self, ids: Ids) -> Vec<f32> {
+        self.forward(ids).to_vec()
     }
     fn predict(&self, ids: Ids) -> Vec<u8> {
         self.forward(ids)
@@ -374,6 +395,34 @@ fn run_fold<M: SentenceModel>(o: &Options, corpus: &Corpus, fold: u8) -> FoldRes
     FoldResult { selected, last }
 }
 
+/// Classifies `o.predict`'s sentences with the weights saved at `o.out`.
+fn classify<M: SentenceModel>(o: &Options, corpus: &Corpus) -> Result<(), String> {
+    let weights = o.out.as_ref().expect("a default is set");
+    let mut model = M::new(o.seed);
+    model.load(weights).map_err(|e| match e {
+        shapetorch::Error::Io { .. } => format!(
+            "{e}\n(train first: cargo run --release --example sentiment_cnn -- --model {})",
+            o.model
+        ),
+        _ => e.to_string(),
+    })?;
+    model.eval();
+    let ids: Vec<Vec<usize>> = o
+        .predict
+        .iter()
+        .map(|s| corpus.vocab.encode(&tokenize(s)))
+        .collect();
+    let batch = pad_batch(&ids).expect("the vocabulary fits the table");
+    for (sentence, p) in o.predict.iter().zip(model.positive(batch)) {
+        println!(
+            "negative {:5.1} %  positive {:5.1} %  {sentence}",
+            100.0 * (1.0 - p),
+            100.0 * p
+        );
+    }
+    Ok(())
+}
+
 fn main() {
     let o = match parse_options() {
         Ok(o) => o,
@@ -389,6 +438,17 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if !o.predict.is_empty() {
+        let result = match o.model.as_str() {
+            "kim" => classify::<Kim>(&o, &corpus),
+            _ => classify::<MinitorchCnn>(&o, &corpus),
+        };
+        if let Err(e) = result {
+            eprintln!("sentiment_cnn: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     println!(
         "model {}, embeddings {}, {} epochs, batch {}, Adam lr {}, seed {}, {} threads",
         o.model,
@@ -462,11 +522,25 @@ mod tests {
             out: None,
             limit: Some(1000),
             dev_percent: 10,
+            predict: Vec::new(),
         };
         let corpus = load(&o).unwrap();
+        let dir = std::env::temp_dir().join(format!("shapetorch-sentiment-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        o.out = Some(dir.join("kim.safetensors"));
         // 900 training sentences, one epoch; chance is about 50 %
         let kim = run_fold::<Kim>(&o, &corpus, 0);
         assert!(kim.last > 55.0, "Kim's CNN: {} %", kim.last);
+        // the saved weights classify sentences given as text
+        o.predict = vec!["a gripping , funny film".into(), "dull and boring".into()];
+        classify::<Kim>(&o, &corpus).unwrap();
+        o.out = Some(dir.join("missing.safetensors"));
+        assert!(classify::<Kim>(&o, &corpus)
+            .unwrap_err()
+            .contains("train first"));
+        o.predict.clear();
+        o.out = None;
+        std::fs::remove_dir_all(&dir).unwrap();
         o.model = "minitorch".into();
         o.embeddings = "static".into();
         let minitorch = run_fold::<MinitorchCnn>(&o, &corpus, 0);
