@@ -9,7 +9,7 @@
 //!
 //! with `W_out = (W + 2P - D(K-1) - 1)/S + 1`, computed by the compiler from the
 //! [`ConvParams`] (stride `S`, padding `P`, dilation `D`, in PyTorch's order), or per axis from
-//! [`ConvParams2d`] (PyTorch's tuples, `padding=(0, 2)`). The batch `B` may be a runtime
+//! [`ConvParams2d`] (PyTorch's tuples, `stride=(1, 2)`, `padding=(0, 2)`). The batch `B` may be a runtime
 //! `usize`.
 //!
 //! ```
@@ -380,9 +380,8 @@ fn geometry_1d<P: ConvHyperParams>(
     }
 }
 
-/// The geometry of a conv2d on an input `[B, C, H, W]`. Padding may differ between the axes
-/// ([`ConvParams2d`]); stride and dilation may not yet (the kernels take them per axis, but the
-/// typed API has no tests of that yet): that panics here.
+/// The geometry of a conv2d on an input `[B, C, H, W]`: stride, padding and dilation per axis
+/// (the same along both for [`ConvParams`], PyTorch's tuples for [`ConvParams2d`]).
 fn geometry_2d<P: ConvHyperParams>(
     [batch, in_channels, in_h, in_w]: [usize; 4],
     out_channels: usize,
@@ -392,13 +391,6 @@ fn geometry_2d<P: ConvHyperParams>(
     let [stride_h, stride_w] = P::STRIDE_HW;
     let [pad_top, pad_left] = P::PADDING_HW;
     let [dilation_h, dilation_w] = P::DILATION_HW;
-    let ([sh, sw], [dh, dw]) = ([stride_h, stride_w], [dilation_h, dilation_w]);
-    assert!(
-        sh == sw && dh == dw,
-        "conv2d: a stride ({sh}, {sw}) or dilation ({dh}, {dw}) that differs between height and \
-         width is not yet supported by the kernels (they take one stride and one dilation for \
-         both axes); padding may differ per axis"
-    );
     ConvGeometry {
         batch,
         in_channels,
@@ -484,8 +476,8 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `torch.nn.functional.conv2d(input, weight, stride=S, padding=P, dilation=D)` with
     /// `params` = [`ConvParams::<S, P, D>`](ConvParams) (or [`Minitorch`]), or with PyTorch's
     /// tuples, `stride=(SH, SW), padding=(PH, PW), dilation=(DH, DW)`, with
-    /// [`ConvParams2d::<SH, SW, PH, PW, DH, DW>`](ConvParams2d) (a stride or dilation that
-    /// differs between the axes panics: the kernels do not support it yet).
+    /// [`ConvParams2d::<SH, SW, PH, PW, DH, DW>`](ConvParams2d) (each axis with its own
+    /// values: `ConvParams2d::<1, 2>` is `stride=(1, 2)`).
     ///
     /// Compile errors: the input is not 4-D; the weight's in-channels differ from the input's;
     /// the dilated kernel is taller or wider than the padded input; stride, dilation or a kernel
