@@ -82,10 +82,12 @@ fn geom2d(b: usize, c: usize, h: usize, w: usize, o: usize, k: usize) -> ConvGeo
         kernel_w: k,
         out_h: h - k + 1,
         out_w: w - k + 1,
-        stride: 1,
+        stride_h: 1,
+        stride_w: 1,
         pad_top: 0,
         pad_left: 0,
-        dilation: 1,
+        dilation_h: 1,
+        dilation_w: 1,
     }
 }
 

@@ -172,10 +172,12 @@ fn geometry(
         kernel_w: kw,
         out_h: h - kh + 1,
         out_w: w - kw + 1,
-        stride: 1,
+        stride_h: 1,
+        stride_w: 1,
         pad_top: 0,
         pad_left: 0,
-        dilation: 1,
+        dilation_h: 1,
+        dilation_w: 1,
     }
 }
 

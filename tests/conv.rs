@@ -1,6 +1,8 @@
 //! Convolution through the typed API: gradient checks by central differences, agreement with
 //! plain loops written in this file (forward and backward) on shapes that reach both kernels, a
-//! runtime batch dim, the lecture's hand case, and the teaching convention as right padding.
+//! runtime batch dim, the lecture's hand case, the teaching convention as right padding, and
+//! PyTorch's per-axis tuples (`ConvParams2d`: stride, padding and dilation each differing
+//! between the height and the width).
 //!
 //! The golden values from PyTorch are in `tests/golden.rs`; the kernels against each other (no
 //! typed API) in `src/ops/conv/kernel_tests.rs`.
@@ -113,9 +115,9 @@ fn assert_no_failures(what: &str, failures: Vec<String>) {
 // Plain loops: the definition, written out, with its gradients
 // ---------------------------------------------------------------------------------------------
 
-/// The sizes of one convolution for the plain loops. Conv1d has `h = kh = oh = 1` and
-/// `pad_top = 0`; the teaching convention has no padding and `oh, ow = h, w` (reads past the
-/// end are zero).
+/// The sizes of one convolution for the plain loops. Conv1d has `h = kh = oh = 1`,
+/// `pad_top = 0` and height stride and dilation 1; the teaching convention has no padding and
+/// `oh, ow = h, w` (reads past the end are zero).
 #[derive(Clone, Copy, Debug)]
 struct Sizes {
     rank1: bool,
@@ -128,10 +130,12 @@ struct Sizes {
     kw: usize,
     oh: usize,
     ow: usize,
-    stride: usize,
+    stride_h: usize,
+    stride_w: usize,
     pad_top: usize,
     pad_left: usize,
-    dilation: usize,
+    dilation_h: usize,
+    dilation_w: usize,
     bias: bool,
 }
 
@@ -158,10 +162,12 @@ impl Sizes {
             kw: k,
             oh: 1,
             ow: out_size(w, k, stride, padding, dilation),
-            stride,
+            stride_h: 1,
+            stride_w: stride,
             pad_top: 0,
             pad_left: padding,
-            dilation,
+            dilation_h: 1,
+            dilation_w: dilation,
             bias,
         }
     }
@@ -174,9 +180,22 @@ impl Sizes {
     }
 
     fn conv2d(
+        x: [usize; 4],
+        w: [usize; 3],
+        [stride, padding, dilation]: [usize; 3],
+        bias: bool,
+    ) -> Sizes {
+        Sizes::conv2d_hw(x, w, [stride; 2], [padding; 2], [dilation; 2], bias)
+    }
+
+    /// conv2d with PyTorch's tuples, `ConvParams2d<SH, SW, PH, PW, DH, DW>`: stride, padding
+    /// and dilation per axis, each `[height, width]`.
+    fn conv2d_hw(
         [b, c, h, w]: [usize; 4],
         [o, kh, kw]: [usize; 3],
-        [stride, padding, dilation]: [usize; 3],
+        [stride_h, stride_w]: [usize; 2],
+        [pad_top, pad_left]: [usize; 2],
+        [dilation_h, dilation_w]: [usize; 2],
         bias: bool,
     ) -> Sizes {
         Sizes {
@@ -188,12 +207,14 @@ impl Sizes {
             o,
             kh,
             kw,
-            oh: out_size(h, kh, stride, padding, dilation),
-            ow: out_size(w, kw, stride, padding, dilation),
-            stride,
-            pad_top: padding,
-            pad_left: padding,
-            dilation,
+            oh: out_size(h, kh, stride_h, pad_top, dilation_h),
+            ow: out_size(w, kw, stride_w, pad_left, dilation_w),
+            stride_h,
+            stride_w,
+            pad_top,
+            pad_left,
+            dilation_h,
+            dilation_w,
             bias,
         }
     }
@@ -224,9 +245,10 @@ impl Sizes {
     }
 
     /// Every product of the convolution: `(x index, w index, y index)` for
-    /// `y[b, o, oy, ox] += w[o, c, ky, kx] * x[b, c, oy*s + ky*d - pt, ox*s + kx*d - pl]`
-    /// whenever the x position is inside the input (outside it, x is zero); `pt`, `pl` are the
-    /// padding at the top and left.
+    /// `y[b, o, oy, ox] += w[o, c, ky, kx] * x[b, c, oy*sh + ky*dh - pt, ox*sw + kx*dw - pl]`
+    /// whenever the x position is inside the input (outside it, x is zero); `sh`, `sw` are the
+    /// stride along the height and width, `dh`, `dw` the dilation, `pt`, `pl` the padding at
+    /// the top and left.
     fn products(&self) -> Vec<(usize, usize, usize)> {
         let inside = |pos: isize, n: usize| (0..n as isize).contains(&pos);
         let mut out = Vec::new();
@@ -237,9 +259,9 @@ impl Sizes {
                         for c in 0..self.c {
                             for ky in 0..self.kh {
                                 for kx in 0..self.kw {
-                                    let iy = (oy * self.stride + ky * self.dilation) as isize
+                                    let iy = (oy * self.stride_h + ky * self.dilation_h) as isize
                                         - self.pad_top as isize;
-                                    let ix = (ox * self.stride + kx * self.dilation) as isize
+                                    let ix = (ox * self.stride_w + kx * self.dilation_w) as isize
                                         - self.pad_left as isize;
                                     if !inside(iy, self.h) || !inside(ix, self.w) {
                                         continue;
@@ -491,14 +513,15 @@ macro_rules! gradcheck_conv1d {
 }
 
 /// Gradient checks of `conv2d` and `conv2d_bias` with respect to x, w and b, for
-/// `x [B, C, H, W]`, `w [O, C, KH, KW]`, `ConvParams::<S, P, D>`.
-macro_rules! gradcheck_conv2d {
+/// `x [B, C, H, W]`, `w [O, C, KH, KW]` and the hyper-parameters `params` (a value:
+/// `ConvParams::<S, P, D>`, `ConvParams2d::<SH, SW, PH, PW, DH, DW>`).
+macro_rules! gradcheck_conv2d_with {
     ($failures:ident, $label:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
-     w [$o:literal, $kh:literal, $kw:literal], <$s:literal, $p:literal, $d:literal>) => {{
+     w [$o:literal, $kh:literal, $kw:literal], $params:expr) => {{
         let x = Tensor4::<f64, $b, $c, $h, $w>::randn(1);
         let w = Tensor4::<f64, $o, $c, $kh, $kw>::randn(2);
         let bias = Tensor1::<f64, $o>::randn(3);
-        let params = ConvParams::<$s, $p, $d>;
+        let params = $params;
         let f = &mut $failures;
         collect(
             f,
@@ -517,6 +540,15 @@ macro_rules! gradcheck_conv2d {
         collect(f, gradcheck(name, &w, |w| x.conv2d_bias(w, &bias, params)));
         collect(f, gradcheck(name, &bias, |b| x.conv2d_bias(&w, b, params)));
     }};
+}
+
+/// [`gradcheck_conv2d_with!`] for `ConvParams::<S, P, D>`.
+macro_rules! gradcheck_conv2d {
+    ($failures:ident, $label:literal, x [$b:literal, $c:literal, $h:literal, $w:literal],
+     w [$o:literal, $kh:literal, $kw:literal], <$s:literal, $p:literal, $d:literal>) => {
+        gradcheck_conv2d_with!($failures, $label, x [$b, $c, $h, $w], w [$o, $kh, $kw],
+            ConvParams::<$s, $p, $d>)
+    };
 }
 
 #[test]
@@ -938,42 +970,23 @@ fn conv2d_minitorch_is_conv2d_with_bottom_right_padding() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-axis hyper-parameters (ConvParams2d): padding may differ per axis; stride and dilation
-// not yet (the kernels take one of each)
+// Per-axis hyper-parameters (ConvParams2d): stride, padding and dilation may each differ
+// between the height and the width, like PyTorch's tuples
 // ---------------------------------------------------------------------------------------------
-
-impl Sizes {
-    /// conv2d with `ConvParams2d<S, S, PH, PW, D, D>`: padding per axis.
-    fn conv2d_padding_hw(
-        x: [usize; 4],
-        [o, kh, kw]: [usize; 3],
-        [stride, pad_top, pad_left, dilation]: [usize; 4],
-        bias: bool,
-    ) -> Sizes {
-        let s = Sizes::conv2d(x, [o, kh, kw], [stride, 0, dilation], bias);
-        Sizes {
-            oh: out_size(s.h, kh, stride, pad_top, dilation),
-            ow: out_size(s.w, kw, stride, pad_left, dilation),
-            pad_top,
-            pad_left,
-            ..s
-        }
-    }
-}
 
 #[test]
 fn conv2d_padding_per_axis_matches_plain_loops() {
     let mut failures = Vec::new();
     plain_loops!(failures, "conv2d_bias 1x5 kernel, padding (0, 2): the width kept",
-        Sizes::conv2d_padding_hw([2, 3, 6, 9], [4, 1, 5], [1, 0, 2, 1], true),
+        Sizes::conv2d_hw([2, 3, 6, 9], [4, 1, 5], [1, 1], [0, 2], [1, 1], true),
         x: Rank4<2, 3, 6, 9>, w: Rank4<4, 3, 1, 5>, O = 4,
         |x, w, b| x.conv2d_bias(w, b, ConvParams2d::<1, 1, 0, 2, 1, 1>));
     plain_loops!(failures, "conv2d stride 2, padding (1, 0)",
-        Sizes::conv2d_padding_hw([1, 2, 7, 8], [3, 3, 2], [2, 1, 0, 1], false),
+        Sizes::conv2d_hw([1, 2, 7, 8], [3, 3, 2], [2, 2], [1, 0], [1, 1], false),
         x: Rank4<1, 2, 7, 8>, w: Rank4<3, 2, 3, 2>, O = 3,
         |x, w, b| x.conv2d(w, ConvParams2d::<2, 2, 1, 0>));
     plain_loops!(failures, "conv2d dilation 2, padding (2, 3), 8 -> 8 channels",
-        Sizes::conv2d_padding_hw([1, 8, 6, 5], [8, 3, 3], [1, 2, 3, 2], false),
+        Sizes::conv2d_hw([1, 8, 6, 5], [8, 3, 3], [1, 1], [2, 3], [2, 2], false),
         x: Rank4<1, 8, 6, 5>, w: Rank4<8, 8, 3, 3>, O = 8,
         |x, w, b| x.conv2d(w, ConvParams2d::<1, 1, 2, 3, 2, 2>));
     assert_no_failures("conv2d with padding per axis against plain loops", failures);
@@ -1012,19 +1025,129 @@ fn conv2d_params2d_with_equal_axes_is_conv_params() {
     assert_eq!(a.to_vec(), b.to_vec());
 }
 
-#[test]
-#[should_panic(expected = "not yet supported by the kernels")]
-fn conv2d_stride_per_axis_panics_until_the_kernels_support_it() {
-    let x = Tensor4::<f32, 1, 1, 6, 8>::zeros();
-    let w = Tensor4::<f32, 1, 1, 2, 2>::zeros();
-    // the shape is computed per axis: (6 - 2)/1 + 1 = 5 high, (8 - 2)/2 + 1 = 4 wide
-    let _: Tensor4<f32, 1, 1, 5, 4> = x.conv2d(&w, ConvParams2d::<1, 2>);
+/// `gradcheck_per_kernel!(failures, { gradcheck_conv2d_with!(found, ..); .. })`: runs the
+/// checks (which push onto `found`) once with each convolution kernel forced, so that both are
+/// checked whatever the shape would pick, and pushes their failures, each naming the kernel,
+/// onto `failures`.
+macro_rules! gradcheck_per_kernel {
+    ($failures:ident, $found:ident, $checks:block) => {
+        for algorithm in ConvAlgorithm::ALL {
+            let mut $found = Vec::new();
+            algorithm.force(|| $checks);
+            $failures.extend($found.into_iter().map(|e| format!("[{algorithm:?}] {e}")));
+        }
+    };
 }
 
 #[test]
-#[should_panic(expected = "not yet supported by the kernels")]
-fn conv2d_dilation_per_axis_panics_until_the_kernels_support_it() {
-    let x = Tensor4::<f32, 1, 1, 6, 8>::zeros();
-    let w = Tensor4::<f32, 1, 1, 2, 2>::zeros();
-    let _: Tensor4<f32, 1, 1, 3, 7> = x.conv2d(&w, ConvParams2d::<1, 1, 0, 0, 3, 1>);
+fn conv2d_stride_per_axis_matches_plain_loops() {
+    let mut failures = Vec::new();
+    // the shape is computed per axis: (6 - 2)/1 + 1 = 5 high, (8 - 2)/2 + 1 = 4 wide
+    let y: Tensor4<f32, 1, 1, 5, 4> = Tensor4::<f32, 1, 1, 6, 8>::zeros()
+        .conv2d(&Tensor4::<f32, 1, 1, 2, 2>::zeros(), ConvParams2d::<1, 2>);
+    assert_eq!(y.to_vec(), vec![0.0; 20]);
+    plain_loops!(failures, "conv2d stride (1, 2), 2x2 kernel",
+        Sizes::conv2d_hw([1, 1, 6, 8], [1, 2, 2], [1, 2], [0, 0], [1, 1], false),
+        x: Rank4<1, 1, 6, 8>, w: Rank4<1, 1, 2, 2>, O = 1,
+        |x, w, b| x.conv2d(w, ConvParams2d::<1, 2>));
+    plain_loops!(failures, "conv2d stride (1, 2), 3x2 kernel",
+        Sizes::conv2d_hw([2, 3, 6, 9], [4, 3, 2], [1, 2], [0, 0], [1, 1], false),
+        x: Rank4<2, 3, 6, 9>, w: Rank4<4, 3, 3, 2>, O = 4,
+        |x, w, b| x.conv2d(w, ConvParams2d::<1, 2>));
+    plain_loops!(failures, "conv2d_bias stride (3, 1), 2x3 kernel",
+        Sizes::conv2d_hw([1, 2, 10, 7], [3, 2, 3], [3, 1], [0, 0], [1, 1], true),
+        x: Rank4<1, 2, 10, 7>, w: Rank4<3, 2, 2, 3>, O = 3,
+        |x, w, b| x.conv2d_bias(w, b, ConvParams2d::<3, 1>));
+    plain_loops!(failures, "conv2d stride (2, 1), 8 -> 8 channels",
+        Sizes::conv2d_hw([2, 8, 7, 6], [8, 3, 3], [2, 1], [0, 0], [1, 1], false),
+        x: Rank4<2, 8, 7, 6>, w: Rank4<8, 8, 3, 3>, O = 8,
+        |x, w, b| x.conv2d(w, ConvParams2d::<2, 1>));
+    assert_no_failures("conv2d with stride per axis against plain loops", failures);
+}
+
+#[test]
+fn conv2d_stride_per_axis_gradients_match_central_differences() {
+    let mut failures = Vec::new();
+    gradcheck_per_kernel!(failures, found, {
+        gradcheck_conv2d_with!(found, "stride (1, 2)", x [2, 2, 5, 8], w [3, 3, 2],
+            ConvParams2d::<1, 2>);
+        gradcheck_conv2d_with!(found, "stride (3, 1)", x [1, 2, 8, 5], w [2, 2, 2],
+            ConvParams2d::<3, 1>);
+    });
+    assert_no_failures("conv2d stride per axis gradcheck", failures);
+}
+
+#[test]
+fn conv2d_dilation_per_axis_matches_plain_loops() {
+    let mut failures = Vec::new();
+    // (6 - 3*(2-1) - 1)/1 + 1 = 3 high, (8 - 1*(2-1) - 1)/1 + 1 = 7 wide
+    let y: Tensor4<f32, 1, 1, 3, 7> = Tensor4::<f32, 1, 1, 6, 8>::zeros().conv2d(
+        &Tensor4::<f32, 1, 1, 2, 2>::zeros(),
+        ConvParams2d::<1, 1, 0, 0, 3, 1>,
+    );
+    assert_eq!(y.to_vec(), vec![0.0; 21]);
+    plain_loops!(failures, "conv2d dilation (3, 1), 2x2 kernel",
+        Sizes::conv2d_hw([1, 1, 6, 8], [1, 2, 2], [1, 1], [0, 0], [3, 1], false),
+        x: Rank4<1, 1, 6, 8>, w: Rank4<1, 1, 2, 2>, O = 1,
+        |x, w, b| x.conv2d(w, ConvParams2d::<1, 1, 0, 0, 3, 1>));
+    plain_loops!(failures, "conv2d dilation (3, 1), 2x3 kernel",
+        Sizes::conv2d_hw([2, 2, 8, 6], [3, 2, 3], [1, 1], [0, 0], [3, 1], false),
+        x: Rank4<2, 2, 8, 6>, w: Rank4<3, 2, 2, 3>, O = 3,
+        |x, w, b| x.conv2d(w, ConvParams2d::<1, 1, 0, 0, 3, 1>));
+    plain_loops!(failures, "conv2d_bias dilation (1, 2), 4 -> 8 channels",
+        Sizes::conv2d_hw([1, 4, 5, 9], [8, 3, 3], [1, 1], [0, 0], [1, 2], true),
+        x: Rank4<1, 4, 5, 9>, w: Rank4<8, 4, 3, 3>, O = 8,
+        |x, w, b| x.conv2d_bias(w, b, ConvParams2d::<1, 1, 0, 0, 1, 2>));
+    assert_no_failures(
+        "conv2d with dilation per axis against plain loops",
+        failures,
+    );
+}
+
+#[test]
+fn conv2d_dilation_per_axis_gradients_match_central_differences() {
+    let mut failures = Vec::new();
+    gradcheck_per_kernel!(failures, found, {
+        gradcheck_conv2d_with!(found, "dilation (3, 1)", x [1, 2, 7, 5], w [2, 2, 3],
+            ConvParams2d::<1, 1, 0, 0, 3, 1>);
+        gradcheck_conv2d_with!(found, "dilation (1, 2)", x [2, 1, 4, 7], w [2, 2, 2],
+            ConvParams2d::<1, 1, 0, 0, 1, 2>);
+    });
+    assert_no_failures("conv2d dilation per axis gradcheck", failures);
+}
+
+#[test]
+fn conv2d_stride_padding_and_dilation_per_axis_match_plain_loops() {
+    let mut failures = Vec::new();
+    plain_loops!(failures, "conv2d_bias stride (2, 1), padding (0, 2), dilation (1, 2)",
+        Sizes::conv2d_hw([2, 3, 7, 8], [4, 3, 3], [2, 1], [0, 2], [1, 2], true),
+        x: Rank4<2, 3, 7, 8>, w: Rank4<4, 3, 3, 3>, O = 4,
+        |x, w, b| x.conv2d_bias(w, b, ConvParams2d::<2, 1, 0, 2, 1, 2>));
+    plain_loops!(failures, "conv2d stride (1, 3), padding (2, 0), dilation (2, 1)",
+        Sizes::conv2d_hw([1, 2, 6, 13], [3, 2, 4], [1, 3], [2, 0], [2, 1], false),
+        x: Rank4<1, 2, 6, 13>, w: Rank4<3, 2, 2, 4>, O = 3,
+        |x, w, b| x.conv2d(w, ConvParams2d::<1, 3, 2, 0, 2, 1>));
+    plain_loops!(failures, "conv2d stride (3, 2), padding (1, 2), dilation (1, 3), 6 -> 5 ch",
+        Sizes::conv2d_hw([2, 6, 9, 11], [5, 3, 2], [3, 2], [1, 2], [1, 3], false),
+        x: Rank4<2, 6, 9, 11>, w: Rank4<5, 6, 3, 2>, O = 5,
+        |x, w, b| x.conv2d(w, ConvParams2d::<3, 2, 1, 2, 1, 3>));
+    assert_no_failures(
+        "conv2d with stride, padding and dilation per axis against plain loops",
+        failures,
+    );
+}
+
+#[test]
+fn conv2d_stride_padding_and_dilation_per_axis_gradients_match_central_differences() {
+    let mut failures = Vec::new();
+    gradcheck_per_kernel!(failures, found, {
+        gradcheck_conv2d_with!(found, "stride (2, 1), padding (0, 2), dilation (1, 2)",
+            x [1, 2, 6, 7], w [3, 3, 3], ConvParams2d::<2, 1, 0, 2, 1, 2>);
+        gradcheck_conv2d_with!(found, "stride (1, 3), padding (2, 0), dilation (2, 1)",
+            x [2, 1, 5, 10], w [2, 2, 3], ConvParams2d::<1, 3, 2, 0, 2, 1>);
+    });
+    assert_no_failures(
+        "conv2d stride, padding and dilation per axis gradcheck",
+        failures,
+    );
 }

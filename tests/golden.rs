@@ -76,7 +76,7 @@ mod reference {
 
     /// The reference files: the shared one, and the cases this project added (functional
     /// ops at large magnitudes, ties, lengths; pooling with padding, dilation and per-axis
-    /// values, 1-D pooling, conv2d with per-axis padding).
+    /// values, 1-D pooling, conv2d with per-axis stride, padding and dilation).
     const PATHS: [&str; 3] = [
         concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -630,6 +630,14 @@ fn conv_cases() -> Vec<GoldenCase> {
             stride [1, 1], padding [0, 2], dilation [1, 1], bias true),
         conv2d_axes!("conv2d_axes_1", x [1, 2, 7, 8], w [3, 2, 3, 2],
             stride [2, 2], padding [1, 0], dilation [2, 2], bias false),
+        conv2d_axes!("conv2d_axes_2", x [2, 2, 7, 10], w [3, 2, 3, 2],
+            stride [1, 2], padding [0, 0], dilation [1, 1], bias true),
+        conv2d_axes!("conv2d_axes_3", x [1, 3, 9, 6], w [2, 3, 2, 3],
+            stride [1, 1], padding [0, 0], dilation [3, 1], bias false),
+        conv2d_axes!("conv2d_axes_4", x [2, 3, 8, 11], w [4, 3, 3, 2],
+            stride [2, 1], padding [0, 2], dilation [1, 3], bias true),
+        conv2d_axes!("conv2d_axes_5", x [1, 2, 10, 7], w [3, 2, 2, 4],
+            stride [3, 2], padding [2, 1], dilation [2, 1], bias false),
         conv2d_minitorch!("conv2d_minitorch_0", x [1, 1, 5, 5], w [1, 1, 2, 2]),
         conv2d_minitorch!("conv2d_minitorch_1", x [2, 2, 6, 7], w [3, 2, 3, 2]),
         conv2d_minitorch!("conv2d_minitorch_2", x [2, 3, 8, 8], w [2, 3, 3, 3]),

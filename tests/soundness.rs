@@ -136,10 +136,12 @@ fn wrapping_geometry() -> ConvGeometry {
         kernel_w: 1,
         out_h: 1,
         out_w: 2,
-        stride: 1,
+        stride_h: 1,
+        stride_w: 1,
         pad_top: 0,
         pad_left: 0,
-        dilation: 1,
+        dilation_h: 1,
+        dilation_w: 1,
     }
 }
 
@@ -173,10 +175,12 @@ fn public_conv_kernels_refuse_slices_shorter_than_the_geometry() {
         kernel_w: 3,
         out_h: 3,
         out_w: 4,
-        stride: 1,
+        stride_h: 1,
+        stride_w: 1,
         pad_top: 0,
         pad_left: 0,
-        dilation: 1,
+        dilation_h: 1,
+        dilation_w: 1,
     };
     let input = vec![1.0f64; g.input_len() - 1]; // one short
     let weight = vec![1.0f64; g.weight_len()];

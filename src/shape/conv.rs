@@ -103,16 +103,20 @@ pub struct Minitorch;
 /// dilation=(DH, DW))`. Trailing ones may be left out (defaults: stride 1, no padding, dilation
 /// 1). The output height and width are computed by the compiler from each axis's own values.
 ///
-/// Padding per axis runs today (`padding=(0, 2)` keeps the width of a `1 x 5` kernel). A stride
-/// or dilation that differs between the axes type-checks, but the convolution kernels have one
-/// stride and one dilation for both axes yet: such a conv2d panics when it runs, saying so.
+/// Each axis runs with its own values, forward and backward: `padding=(0, 2)` keeps the width
+/// of a `1 x 5` kernel, `stride=(1, 2)` halves the width only, `dilation=(3, 1)` spreads the
+/// kernel's rows only.
 ///
 /// ```
 /// use shapetorch::prelude::*;
 /// let x = Tensor4::<f32, 2, 3, 6, 9>::zeros();
 /// let w = Tensor4::<f32, 4, 3, 1, 5>::zeros();
 /// let y: Tensor4<f32, 2, 4, 6, 9> = x.conv2d(&w, ConvParams2d::<1, 1, 0, 2, 1, 1>);
-/// # let _ = y;
+/// let y2: Tensor4<f32, 2, 4, 6, 5> = x.conv2d(&w, ConvParams2d::<1, 2, 0, 2>); // (9 + 4 - 5)/2 + 1
+/// let w3 = Tensor4::<f32, 4, 3, 2, 3>::zeros();
+/// // height (6 - 3*(2 - 1) - 1)/1 + 1 = 3, width (9 - 3)/1 + 1 = 7
+/// let y3: Tensor4<f32, 2, 4, 3, 7> = x.conv2d(&w3, ConvParams2d::<1, 1, 0, 0, 3, 1>);
+/// # let _ = (y, y2, y3);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConvParams2d<

@@ -1,6 +1,7 @@
 """Regenerates tests/data/pool_reference.json: PyTorch float64 reference values for the cases
 torch_reference.json leaves out (pooling with padding, dilation and per-axis values, 1-D
-pooling, conv2d with per-axis padding). Same layout as torch_reference.json (README.md).
+pooling, conv2d with per-axis stride, padding and dilation). Same layout as
+torch_reference.json (README.md).
 
     /work/venv/bin/python tests/data/pool_reference.py   # from the repository root
 """
@@ -86,6 +87,12 @@ cases = [
     avgpool1d("avgpool1d_1", [1, 2, 9], 4, 3, 2),
     conv2d("conv2d_axes_0", [2, 3, 6, 9], [4, 3, 1, 5], [1, 1], [0, 2], [1, 1], True),
     conv2d("conv2d_axes_1", [1, 2, 7, 8], [3, 2, 3, 2], [2, 2], [1, 0], [2, 2], False),
+    # stride and dilation that differ between height and width (appended: the cases above keep
+    # their random values)
+    conv2d("conv2d_axes_2", [2, 2, 7, 10], [3, 2, 3, 2], [1, 2], [0, 0], [1, 1], True),
+    conv2d("conv2d_axes_3", [1, 3, 9, 6], [2, 3, 2, 3], [1, 1], [0, 0], [3, 1], False),
+    conv2d("conv2d_axes_4", [2, 3, 8, 11], [4, 3, 3, 2], [2, 1], [0, 2], [1, 3], True),
+    conv2d("conv2d_axes_5", [1, 2, 10, 7], [3, 2, 2, 4], [3, 2], [2, 1], [2, 1], False),
 ]
 
 out = {"generator": f"PyTorch {torch.__version__}, float64, seed {SEED}, tests/data/pool_reference.py",

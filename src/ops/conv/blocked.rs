@@ -1,6 +1,7 @@
-//! Register-blocked kernels for stride-1 convolution: the inner loops of
-//! [`direct`](super::direct), written so that a block of results stays in vector registers
-//! while every channel and kernel tap is added into it.
+//! Register-blocked kernels for stride-1 convolution (stride 1 along both axes; the dilation
+//! may differ between them): the inner loops of [`direct`](super::direct), written so that a
+//! block of results stays in vector registers while every channel and kernel tap is added into
+//! it.
 //!
 //! They see a padded plane as one long row: output `(y, x)` is position `p = y*row + x`, and
 //! kernel tap `(ky, kx)` reads each input plane at `p + ky*row_step + kx*col_step`. Two
@@ -115,8 +116,8 @@ impl MulAdd for Unfused {
 /// `p + ky*row_step + kx*col_step` of each plane.
 ///
 /// Two layouts give that form (see [`Layout`]): a *wide* plane (rows `width` long:
-/// `row_step = width*dilation`, `col_step = dilation`) and a *compact* one (one copy of the
-/// plane per kernel column, rows exactly as long as the output's: `row_step = OW*dilation`,
+/// `row_step = width*dilation_h`, `col_step = dilation_w`) and a *compact* one (one copy of the
+/// plane per kernel column, rows exactly as long as the output's: `row_step = OW*dilation_h`,
 /// `col_step` = one copy).
 pub(super) struct Planes<'a, E> {
     pub src: &'a [E],
@@ -675,7 +676,7 @@ fn channel_block<E: Element, M: MulAdd, const V: usize, const T: usize>(
     *sums = acc;
 }
 
-// ---- entry points (stride 1) ----
+// ---- entry points (stride 1; the gradient of the input at any stride) ----
 
 use super::padded::{for_each_chunk, Padded};
 use super::ConvGeometry;
@@ -716,7 +717,7 @@ enum Layout {
     /// away.
     Wide,
     /// One copy of each plane per kernel column `kx`, cut to the output's width and shifted by
-    /// `kx*dilation`: output `(y, x)` at `y*out_w + x`, nothing thrown away. Costs `KW` copies
+    /// `kx*dilation_w`: output `(y, x)` at `y*out_w + x`, nothing thrown away. Costs `KW` copies
     /// of the input, small next to the `KH*KW*O` multiply-adds each input element feeds.
     Compact,
 }
@@ -753,13 +754,13 @@ impl Layout {
         [out_h, out_w]: [usize; 2],
         scratch: &'a mut Vec<E>,
     ) -> Planes<'a, E> {
-        let (kh, kw, d) = (g.kernel_h, g.kernel_w, g.dilation);
+        let (kh, kw, dh, dw) = (g.kernel_h, g.kernel_w, g.dilation_h, g.dilation_w);
         let plane = src.rows * src.cols;
         match self {
             Layout::Wide => {
                 let corner = top * src.cols + left;
                 let n = (out_h - 1) * src.cols + out_w;
-                let last_tap = ((kh - 1) * src.cols + kw - 1) * d;
+                let last_tap = (kh - 1) * dh * src.cols + (kw - 1) * dw;
                 let mut data = src.planes_from(first);
                 if data.len() < corner + (count - 1) * plane + n + last_tap + SLACK {
                     // the last batch entry, whose last block of positions would read past the
@@ -773,16 +774,16 @@ impl Layout {
                     src: &data[corner..],
                     plane,
                     planes: count,
-                    row_step: src.cols * d,
-                    col_step: d,
+                    row_step: src.cols * dh,
+                    col_step: dw,
                     n,
                     kh,
                     kw,
                 }
             }
             Layout::Compact => {
-                // copy[i][kx][y][x] = src[first + i][top + y][left + x + kx*dilation]
-                let rows = out_h + (kh - 1) * d;
+                // copy[i][kx][y][x] = src[first + i][top + y][left + x + kx*dilation_w]
+                let rows = out_h + (kh - 1) * dh;
                 let copy = rows * out_w;
                 scratch.clear();
                 scratch.resize(count * kw * copy + SLACK, E::zero());
@@ -790,7 +791,7 @@ impl Layout {
                 for i in 0..count {
                     for kx in 0..kw {
                         let dst = &mut scratch[(i * kw + kx) * copy..];
-                        let src = &data[i * plane + top * src.cols + left + kx * d..];
+                        let src = &data[i * plane + top * src.cols + left + kx * dw..];
                         copy_rows(dst, src, cols, rows, out_w);
                     }
                 }
@@ -798,7 +799,7 @@ impl Layout {
                     src: scratch,
                     plane: kw * copy,
                     planes: count,
-                    row_step: out_w * d,
+                    row_step: out_w * dh,
                     col_step: copy,
                     n: out_h * out_w,
                     kh,
@@ -809,11 +810,12 @@ impl Layout {
     }
 }
 
-/// Overwrites `output` with the convolution (stride 1): per batch entry, [`correlate`] over
-/// the padded input's planes, each output row then copied out of its plane of results.
+/// Overwrites `output` with the convolution (stride 1 along both axes): per batch entry,
+/// [`correlate`] over the padded input's planes, each output row then copied out of its plane
+/// of results.
 pub(super) fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
     g.check("blocked::forward", input.len(), weight.len(), output.len());
-    assert_eq!(g.stride, 1, "blocked::forward: stride 1 only");
+    assert!(g.unit_stride(), "blocked::forward: stride 1 only");
     if output.is_empty() {
         return;
     }
@@ -836,7 +838,7 @@ pub(super) fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], o
             let out = [g.out_h, g.out_w];
             let planes = layout.planes(g, &x, [b * c, c], [0, 0], out, scratch);
             // y[oy*row + ox] = sum_{c, ky, kx} weight[o, c, ky, kx]
-            //     * x[b, c][(oy + ky*dilation, ox + kx*dilation)]
+            //     * x[b, c][(oy + ky*dilation_h, ox + kx*dilation_w)]
             correlate(&planes, &weights, isa, sums, |o, y| {
                 // output[b, o, oy, ox] = y[oy*row + ox]
                 let output = &mut output[o * g.out_plane()..][..g.out_plane()];
@@ -886,7 +888,7 @@ pub(super) fn grad_input<E: Element>(
             let size = [g.in_h, g.in_w];
             let planes = layout.planes(g, &gy, [b * o, o], corner, size, scratch);
             // dx[iy*row + ix] = sum_{o, ky, kx} flipped[o, c, ky, kx]
-            //     * gy[b, o][(iy + pad_top + ky*dilation, ix + pad_left + kx*dilation)]
+            //     * gy[b, o][(iy + pad_top + ky*dilation_h, ix + pad_left + kx*dilation_w)]
             correlate(&planes, &weights, isa, sums, |c, dx| {
                 // grad_input[b, c, iy, ix] += dx[iy*row + ix]
                 let grad_input = &mut grad_input[c * g.in_plane()..][..g.in_plane()];
@@ -899,9 +901,9 @@ pub(super) fn grad_input<E: Element>(
     );
 }
 
-/// Adds the gradient with respect to the weight (stride 1):
+/// Adds the gradient with respect to the weight (stride 1 along both axes):
 /// `grad_weight[o, c, ky, kx] += sum_{b, oy, ox} grad_output[b, o, oy, ox]
-///     * x[b, c][(oy + ky*dilation, ox + kx*dilation)]`
+///     * x[b, c][(oy + ky*dilation_h, ox + kx*dilation_w)]`
 /// through [`correlate_weights`], on the same layouts as the forward pass (wide: the upstream
 /// gradient widened with zeros to the padded input's rows). Split by batch: each task sums its
 /// entries into its own buffer, and the buffers are added at the end.
@@ -917,7 +919,7 @@ pub(super) fn grad_weight<E: Element>(
         grad_weight.len(),
         grad_output.len(),
     );
-    assert_eq!(g.stride, 1, "blocked::grad_weight: stride 1 only");
+    assert!(g.unit_stride(), "blocked::grad_weight: stride 1 only");
     if grad_weight.is_empty() || grad_output.is_empty() {
         return;
     }
@@ -927,7 +929,7 @@ pub(super) fn grad_weight<E: Element>(
     let row = layout.row(&x, g.out_w);
     // the upstream gradient with rows `row` long, zeros past each row's end
     let size = [g.out_h, g.out_w];
-    let gy = Padded::new(grad_output, size, [0, 0], 1, [g.out_h, row], 0);
+    let gy = Padded::new(grad_output, size, [0, 0], [1, 1], [g.out_h, row], 0);
     let (c, o, kw) = (g.in_channels, g.out_channels, g.kernel_w);
     let taps = g.kernel_h * kw;
     // vectorised over output channels when they fill at least 12 of 16 lanes
@@ -937,7 +939,7 @@ pub(super) fn grad_weight<E: Element>(
     let run = |entries: std::ops::Range<usize>, grad_weight: &mut [E]| {
         let per_entry = match layout {
             Layout::Wide => 0,
-            Layout::Compact => c * kw * (g.out_h + (g.kernel_h - 1) * g.dilation) * g.out_w,
+            Layout::Compact => c * kw * (g.out_h + (g.kernel_h - 1) * g.dilation_h) * g.out_w,
         };
         let group = ((128 << 10) / per_entry.max(1)).clamp(1, 64);
         let mut scratch: Vec<Vec<E>> = (0..group).map(|_| Vec::new()).collect();

@@ -5,10 +5,10 @@
 //! [`unroll`](super::unroll) spends much of its time building a matrix; it needs no scratch
 //! matrix. Same contract as [`naive`](super::naive): `forward` overwrites, the gradients add.
 //!
-//! Stride 1 (and the gradient of the input at any stride, itself a stride-1 correlation) runs
-//! the register-blocked kernels of `blocked.rs`: a block of results stays in
-//! vector registers while every channel and tap is added into it. Larger strides run the plain
-//! loops below, where:
+//! Stride 1 along both axes (and the gradient of the input at any stride, itself a stride-1
+//! correlation) runs the register-blocked kernels of `blocked.rs`: a block of results stays in
+//! vector registers while every channel and tap is added into it. A stride above 1 along
+//! either axis runs the plain loops below, where:
 //! 1. the zero padding is written out once per call (`Padded`), so every kernel tap of every
 //!    output reads inside a buffer and no loop tests a position against the edges;
 //! 2. the innermost loops run over slices that cannot alias, so LLVM emits SIMD code with no
@@ -22,14 +22,14 @@ use super::ConvGeometry;
 use crate::tensor::Element;
 
 /// Overwrites `output` with the convolution of `input` and `weight` (formula in
-/// [`ConvGeometry`]). Stride 1: `blocked.rs`; else one task per `(b, o)` output
+/// [`ConvGeometry`]). Stride 1 along both axes: `blocked.rs`; else one task per `(b, o)` output
 /// plane.
 pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
     g.check("direct::forward", input.len(), weight.len(), output.len());
     if output.is_empty() {
         return;
     }
-    if g.stride == 1 {
+    if g.unit_stride() {
         return blocked::forward(g, input, weight, output);
     }
     let x = Padded::input(g, input, 0);
@@ -41,14 +41,15 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
             let (b, o) = (plane / g.out_channels, plane % g.out_channels);
             output.fill(E::zero());
             // output[b, o, oy, ox] += weight[o, c, ky, kx]
-            //     * x[b, c, oy*stride + ky*dilation, ox*stride + kx*dilation]
+            //     * x[b, c, oy*stride_h + ky*dilation_h, ox*stride_w + kx*dilation_w]
             for c in 0..g.in_channels {
                 for ky in 0..g.kernel_h {
                     let weight = &weight[g.weight_at(o, c, ky, 0)..][..g.kernel_w];
                     for (oy, output) in output.chunks_exact_mut(g.out_w).enumerate() {
-                        let x = x.row(b * g.in_channels + c, oy * g.stride + ky * g.dilation);
+                        let row = oy * g.stride_h + ky * g.dilation_h;
+                        let x = x.row(b * g.in_channels + c, row);
                         for (kx, &w) in weight.iter().enumerate() {
-                            let x = x[kx * g.dilation..].iter().step_by(g.stride);
+                            let x = x[kx * g.dilation_w..].iter().step_by(g.stride_w);
                             output.iter_mut().zip(x).for_each(|(y, &x)| *y += w * x);
                         }
                     }
@@ -64,15 +65,16 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
 /// `flipped[o, c, ky, kx] = weight[o, c, KH-1-ky, KW-1-kx]`, anchored at the other end:
 ///
 /// `grad_input[b, c, iy, ix] += sum_{o, ky, kx} flipped[o, c, ky, kx]
-///     * gy[b, o, iy + pad_top + ky*dilation, ix + pad_left + kx*dilation]`
+///     * gy[b, o, iy + pad_top + ky*dilation_h, ix + pad_left + kx*dilation_w]`
 ///
-/// where `gy` is `grad_output` with `(KH-1)*dilation` zero rows above and `(KW-1)*dilation`
-/// zero columns left of it (and, for stride > 1, `stride-1` zeros between its elements: the
-/// positions no output read from). That is a stride-1 correlation whatever the forward
-/// stride, computed by `blocked.rs`. In the teaching convention the forward
-/// pass pads the right by `K-1`, so its gradient pads the left by `K-1`. For stride > 1 most of
-/// the products are with those zeros (3 in 4 for stride 2): simple and exact, but
-/// [`unroll`](super::unroll) is the faster path there.
+/// where `gy` is `grad_output` with `(KH-1)*dilation_h` zero rows above and `(KW-1)*dilation_w`
+/// zero columns left of it (and, for a stride above 1, `stride_h-1` zero rows between its rows
+/// and `stride_w-1` zero columns between its columns: the positions no output read from). That
+/// is a stride-1 correlation whatever the forward stride, computed by `blocked.rs`. In the
+/// teaching convention the forward pass pads the right by `K-1`, so its gradient pads the left
+/// by `K-1`. For a stride above 1 most of the products are with those zeros (3 in 4 for stride
+/// 2 along both axes): simple and exact, but [`unroll`](super::unroll) is the faster path
+/// there.
 pub fn grad_input<E: Element>(
     g: &ConvGeometry,
     grad_output: &[E],
@@ -92,9 +94,9 @@ pub fn grad_input<E: Element>(
 /// input with the upstream gradient,
 ///
 /// `grad_weight[o, c, ky, kx] += sum_{b, oy, ox} grad_output[b, o, oy, ox]
-///     * x[b, c, oy*stride + ky*dilation, ox*stride + kx*dilation]`
+///     * x[b, c, oy*stride_h + ky*dilation_h, ox*stride_w + kx*dilation_w]`
 ///
-/// (`x`: the input with its padding written out). Stride 1: `blocked.rs`; else
+/// (`x`: the input with its padding written out). Stride 1 along both axes: `blocked.rs`; else
 /// one task per output channel `o`, which owns `grad_weight[o]` (`C·KH·KW` values).
 pub fn grad_weight<E: Element>(
     g: &ConvGeometry,
@@ -111,7 +113,7 @@ pub fn grad_weight<E: Element>(
     if grad_weight.is_empty() || grad_output.is_empty() {
         return;
     }
-    if g.stride == 1 {
+    if g.unit_stride() {
         return blocked::grad_weight(g, grad_output, input, grad_weight);
     }
     let x = Padded::input(g, input, 0);
@@ -134,9 +136,9 @@ pub fn grad_weight<E: Element>(
                     let grad_output = &grad_output[g.output_at(b, o, 0, 0)..][..g.out_plane()];
                     for (oy, grad_output) in grad_output.chunks_exact(g.out_w).enumerate() {
                         // sum += sum_ox grad_output[b, o, oy, ox]
-                        //     * x[b, c, oy*stride + ky*dilation, ox*stride + kx*dilation]
-                        let row = oy * g.stride + ky * g.dilation;
-                        let x = x[row * xw + kx * g.dilation..].iter().step_by(g.stride);
+                        //     * x[b, c, oy*stride_h + ky*dilation_h, ox*stride_w + kx*dilation_w]
+                        let row = oy * g.stride_h + ky * g.dilation_h;
+                        let x = x[row * xw + kx * g.dilation_w..].iter().step_by(g.stride_w);
                         for (j, (&gy, &x)) in grad_output.iter().zip(x).enumerate() {
                             sum[j % LANES] += gy * x;
                         }

@@ -1,9 +1,9 @@
 //! The run-time description of one convolution: sizes, stride, padding, dilation.
 //!
-//! Conv1d is a conv2d with `in_h = kernel_h = out_h = 1` and `pad_top = 0`, so both share
-//! every kernel. Padding is given at the top and left; the bottom and right padding follow from
-//! the output size (PyTorch pads both sides equally; the teaching convention pads only the
-//! right/bottom, by `K - 1`).
+//! Conv1d is a conv2d with `in_h = kernel_h = out_h = 1`, `pad_top = 0` and
+//! `stride_h = dilation_h = 1`, so both share every kernel. Padding is given at the top and
+//! left; the bottom and right padding follow from the output size (PyTorch pads both sides
+//! equally; the teaching convention pads only the right/bottom, by `K - 1`).
 
 use std::ops::Range;
 
@@ -12,9 +12,11 @@ use std::ops::Range;
 /// `[batch, out_channels, out_h, out_w]`:
 ///
 /// `output[b, o, oy, ox] = sum_{c, ky, kx} weight[o, c, ky, kx]
-///     * input[b, c, oy*stride + ky*dilation - pad_top, ox*stride + kx*dilation - pad_left]`
+///     * input[b, c, oy*stride_h + ky*dilation_h - pad_top,
+///                   ox*stride_w + kx*dilation_w - pad_left]`
 ///
-/// with input values outside `0..in_h`, `0..in_w` read as zero.
+/// with input values outside `0..in_h`, `0..in_w` read as zero. Stride, padding and dilation
+/// each have a value per axis, like PyTorch's tuples (`stride=(1, 2)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeometry {
     /// B: the batch size.
@@ -35,14 +37,18 @@ pub struct ConvGeometry {
     pub out_h: usize,
     /// Output width.
     pub out_w: usize,
-    /// Step between output positions, in input positions (both axes).
-    pub stride: usize,
+    /// Step between output rows, in input rows (1 for conv1d).
+    pub stride_h: usize,
+    /// Step between output columns, in input columns.
+    pub stride_w: usize,
     /// Zero rows above the input.
     pub pad_top: usize,
     /// Zero columns left of the input.
     pub pad_left: usize,
-    /// Step between kernel taps, in input positions (both axes).
-    pub dilation: usize,
+    /// Step between kernel rows, in input rows (1 for conv1d).
+    pub dilation_h: usize,
+    /// Step between kernel columns, in input columns.
+    pub dilation_w: usize,
 }
 
 impl ConvGeometry {
@@ -99,6 +105,12 @@ impl ConvGeometry {
         rayon::current_num_threads() > 1 && self.macs() >= 1 << 20
     }
 
+    /// Whether the stride is 1 along both axes: every output position reads the input
+    /// positions next to its neighbours' (the register-blocked kernels need this).
+    pub fn unit_stride(&self) -> bool {
+        self.stride_h == 1 && self.stride_w == 1
+    }
+
     /// Multiply-adds of one forward pass (`B·O·OH·OW·C·KH·KW`); FLOPs are twice this.
     /// Saturates at `usize::MAX` (it only picks an algorithm).
     pub fn macs(&self) -> usize {
@@ -141,19 +153,19 @@ impl ConvGeometry {
     }
 
     /// The input row read by output row `oy` at kernel row `ky`:
-    /// `oy*stride + ky*dilation - pad_top`, or `None` in the padding.
+    /// `oy*stride_h + ky*dilation_h - pad_top`, or `None` in the padding.
     #[inline(always)]
     pub fn input_y(&self, oy: usize, ky: usize) -> Option<usize> {
-        (oy * self.stride + ky * self.dilation)
+        (oy * self.stride_h + ky * self.dilation_h)
             .checked_sub(self.pad_top)
             .filter(|&y| y < self.in_h)
     }
 
     /// The input column read by output column `ox` at kernel column `kx`:
-    /// `ox*stride + kx*dilation - pad_left`, or `None` in the padding.
+    /// `ox*stride_w + kx*dilation_w - pad_left`, or `None` in the padding.
     #[inline(always)]
     pub fn input_x(&self, ox: usize, kx: usize) -> Option<usize> {
-        (ox * self.stride + kx * self.dilation)
+        (ox * self.stride_w + kx * self.dilation_w)
             .checked_sub(self.pad_left)
             .filter(|&x| x < self.in_w)
     }
@@ -164,8 +176,8 @@ impl ConvGeometry {
     pub(crate) fn row_spans(&self) -> Vec<TapSpan> {
         (0..self.kernel_h)
             .map(|ky| {
-                let offset = ky * self.dilation;
-                TapSpan::new(self.in_h, self.out_h, self.stride, self.pad_top, offset)
+                let offset = ky * self.dilation_h;
+                TapSpan::new(self.in_h, self.out_h, self.stride_h, self.pad_top, offset)
             })
             .collect()
     }
@@ -175,20 +187,23 @@ impl ConvGeometry {
     pub(crate) fn col_spans(&self) -> Vec<TapSpan> {
         (0..self.kernel_w)
             .map(|kx| {
-                let offset = kx * self.dilation;
-                TapSpan::new(self.in_w, self.out_w, self.stride, self.pad_left, offset)
+                let offset = kx * self.dilation_w;
+                TapSpan::new(self.in_w, self.out_w, self.stride_w, self.pad_left, offset)
             })
             .collect()
     }
 
-    /// Panics unless the slices have the lengths this geometry needs and stride and dilation
-    /// are at least 1 (a bug in the caller: the typed API computes these).
+    /// Panics unless the slices have the lengths this geometry needs and every stride and
+    /// dilation is at least 1 (a bug in the caller: the typed API computes these).
     pub fn check(&self, kernel: &str, input: usize, weight: usize, output: usize) {
+        let (stride, dilation) = (
+            [self.stride_h, self.stride_w],
+            [self.dilation_h, self.dilation_w],
+        );
         assert!(
-            self.stride >= 1 && self.dilation >= 1,
-            "{kernel}: stride {} and dilation {} must be at least 1",
-            self.stride,
-            self.dilation
+            stride.iter().chain(&dilation).all(|&s| s >= 1),
+            "{kernel}: stride {stride:?} and dilation {dilation:?} ([height, width]) must be at \
+             least 1"
         );
         for (what, expected, found) in [
             ("input", self.input_len(), input),
@@ -212,8 +227,9 @@ fn checked_len(what: &str, dims: &[usize]) -> usize {
 }
 
 /// One kernel tap along one axis (a kernel row or column): the output positions whose read
-/// `o*stride + k*dilation - pad` lands inside the input, and the input position the first of
-/// them reads; the next ones read `stride` further on each.
+/// `o*stride + k*dilation - pad` lands inside the input (with that axis's stride, dilation and
+/// padding), and the input position the first of them reads; the next ones read `stride`
+/// further on each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TapSpan {
     /// Output positions that read inside the input (empty when the tap only sees padding).
@@ -243,7 +259,8 @@ impl TapSpan {
         }
     }
 
-    /// The input position read by output `o` (which must lie in `outputs`).
+    /// The input position read by output `o` (which must lie in `outputs`), for the `stride`
+    /// of the span's axis.
     #[inline(always)]
     pub fn input(&self, o: usize, stride: usize) -> usize {
         self.first_input + (o - self.outputs.start) * stride

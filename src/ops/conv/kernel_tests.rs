@@ -53,19 +53,47 @@ fn implementations<E: Element>() -> [Implementation<E>; 4] {
     ]
 }
 
-/// A conv2d with PyTorch's symmetric padding (`[top, left]`, the same at the bottom/right).
+/// A conv2d with PyTorch's symmetric padding (`[top, left]`, the same at the bottom/right), one
+/// stride and one dilation for both axes.
 #[allow(clippy::too_many_arguments)]
 fn conv2d(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
-    [in_h, in_w]: [usize; 2],
-    [kernel_h, kernel_w]: [usize; 2],
+    in_size: [usize; 2],
+    kernel: [usize; 2],
     stride: usize,
-    [pad_top, pad_left]: [usize; 2],
+    padding: [usize; 2],
     dilation: usize,
 ) -> ConvGeometry {
-    let out = |n, k, pad| ConvGeometry::out_size(n, k, stride, pad, dilation).unwrap();
+    let (stride, dilation) = ([stride; 2], [dilation; 2]);
+    conv2d_axes(
+        batch,
+        in_channels,
+        out_channels,
+        in_size,
+        kernel,
+        stride,
+        padding,
+        dilation,
+    )
+}
+
+/// A conv2d with PyTorch's tuples: stride, symmetric padding and dilation per axis, each
+/// `[height, width]`.
+#[allow(clippy::too_many_arguments)]
+fn conv2d_axes(
+    batch: usize,
+    in_channels: usize,
+    out_channels: usize,
+    [in_h, in_w]: [usize; 2],
+    [kernel_h, kernel_w]: [usize; 2],
+    [stride_h, stride_w]: [usize; 2],
+    [pad_top, pad_left]: [usize; 2],
+    [dilation_h, dilation_w]: [usize; 2],
+) -> ConvGeometry {
+    let out_h = ConvGeometry::out_size(in_h, kernel_h, stride_h, pad_top, dilation_h).unwrap();
+    let out_w = ConvGeometry::out_size(in_w, kernel_w, stride_w, pad_left, dilation_w).unwrap();
     ConvGeometry {
         batch,
         in_channels,
@@ -74,16 +102,19 @@ fn conv2d(
         in_w,
         kernel_h,
         kernel_w,
-        out_h: out(in_h, kernel_h, pad_top),
-        out_w: out(in_w, kernel_w, pad_left),
-        stride,
+        out_h,
+        out_w,
+        stride_h,
+        stride_w,
         pad_top,
         pad_left,
-        dilation,
+        dilation_h,
+        dilation_w,
     }
 }
 
-/// A conv1d (`in_h = kernel_h = out_h = 1`) with PyTorch's symmetric padding.
+/// A conv1d (`in_h = kernel_h = out_h = 1`, height stride and dilation 1) with PyTorch's
+/// symmetric padding.
 #[allow(clippy::too_many_arguments)]
 fn conv1d(
     batch: usize,
@@ -95,15 +126,15 @@ fn conv1d(
     pad: usize,
     dilation: usize,
 ) -> ConvGeometry {
-    conv2d(
+    conv2d_axes(
         batch,
         in_channels,
         out_channels,
         [1, len],
         [1, kernel],
-        stride,
+        [1, stride],
         [0, pad],
-        dilation,
+        [1, dilation],
     )
 }
 
@@ -174,11 +205,41 @@ fn edge_cases() -> Vec<(&'static str, ConvGeometry)> {
             "O = 70, 1x1",
             conv2d(2, 5, 70, [4, 3], [1, 1], 1, [0, 0], 1),
         ),
+        // stride and dilation per axis (PyTorch's tuples)
+        (
+            "stride (1, 2)",
+            conv2d_axes(2, 3, 2, [7, 10], [3, 2], [1, 2], [1, 0], [1, 1]),
+        ),
+        (
+            "stride (3, 1)",
+            conv2d_axes(1, 2, 3, [11, 6], [2, 3], [3, 1], [0, 1], [1, 1]),
+        ),
+        (
+            "dilation (3, 1)",
+            conv2d_axes(2, 2, 3, [9, 7], [2, 3], [1, 1], [0, 1], [3, 1]),
+        ),
+        (
+            "dilation (1, 2), padding (2, 0)",
+            conv2d_axes(2, 3, 2, [6, 11], [3, 3], [1, 1], [2, 0], [1, 2]),
+        ),
+        (
+            "stride (2, 1), dilation (1, 2), padding (0, 2)",
+            conv2d_axes(2, 2, 4, [8, 9], [3, 3], [2, 1], [0, 2], [1, 2]),
+        ),
+        (
+            "stride (1, 3), dilation (2, 1), padding (1, 0)",
+            conv2d_axes(1, 3, 2, [7, 13], [2, 4], [1, 3], [1, 0], [2, 1]),
+        ),
+        (
+            "teaching, stride (2, 1)",
+            teaching(conv2d_axes(2, 2, 3, [7, 6], [3, 2], [2, 1], [0, 0], [1, 1])),
+        ),
     ]
 }
 
-/// A random small geometry: conv1d or conv2d, kernel 1..=5, stride 1..=3, dilation 1..=2,
-/// padding 0..=K (PyTorch's output size), or the teaching convention one time in four.
+/// A random small geometry: conv1d or conv2d, kernel 1..=5, stride 1..=3 and dilation 1..=2
+/// drawn per axis (conv1d: 1 along the height), padding 0..=K (PyTorch's output size), or the
+/// teaching convention one time in four.
 fn random_geometry(rng: &mut Rng) -> ConvGeometry {
     loop {
         let is_1d = rng.below(4) == 0;
@@ -188,7 +249,12 @@ fn random_geometry(rng: &mut Rng) -> ConvGeometry {
             (1 + rng.below(9), 1 + rng.below(5))
         };
         let (in_w, kernel_w) = (1 + rng.below(13), 1 + rng.below(5));
-        let (stride, dilation) = (1 + rng.below(3), 1 + rng.below(2));
+        let (stride_h, dilation_h) = if is_1d {
+            (1, 1)
+        } else {
+            (1 + rng.below(3), 1 + rng.below(2))
+        };
+        let (stride_w, dilation_w) = (1 + rng.below(3), 1 + rng.below(2));
         let pad_top = if is_1d { 0 } else { rng.below(kernel_h + 1) };
         let pad_left = rng.below(kernel_w + 1);
         let mut g = ConvGeometry {
@@ -201,19 +267,21 @@ fn random_geometry(rng: &mut Rng) -> ConvGeometry {
             kernel_w,
             out_h: 0,
             out_w: 0,
-            stride,
+            stride_h,
+            stride_w,
             pad_top,
             pad_left,
-            dilation,
+            dilation_h,
+            dilation_w,
         };
         if rng.below(4) == 0 {
             // teaching: out = in (for stride > 1, one output per stride), zero past the end
             (g.pad_top, g.pad_left) = (0, 0);
-            (g.out_h, g.out_w) = (in_h.div_ceil(stride), in_w.div_ceil(stride));
+            (g.out_h, g.out_w) = (in_h.div_ceil(stride_h), in_w.div_ceil(stride_w));
             return g;
         }
-        let out_h = ConvGeometry::out_size(in_h, kernel_h, stride, pad_top, dilation);
-        let out_w = ConvGeometry::out_size(in_w, kernel_w, stride, pad_left, dilation);
+        let out_h = ConvGeometry::out_size(in_h, kernel_h, stride_h, pad_top, dilation_h);
+        let out_w = ConvGeometry::out_size(in_w, kernel_w, stride_w, pad_left, dilation_w);
         if let (Some(out_h), Some(out_w)) = (out_h, out_w) {
             (g.out_h, g.out_w) = (out_h, out_w);
             return g;
@@ -416,9 +484,10 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 
 /// Geometries above every threshold at which work is split across threads: 2^20
 /// multiply-adds for the kernels (`ConvGeometry::worth_threads`), 2^18 for the GEMM, 2^16
-/// elements for the padded copies. With stride, padding, dilation, the teaching convention,
-/// conv1d, 1x1 and 7-wide kernels, output channels that fill vectors (16, 32) and not, and a
-/// batch smaller than the threads (the GEMM split instead of the batch).
+/// elements for the padded copies. With stride, padding, dilation (the same along both axes,
+/// and differing between them), the teaching convention, conv1d, 1x1 and 7-wide kernels, output
+/// channels that fill vectors (16, 32) and not, and a batch smaller than the threads (the GEMM
+/// split instead of the batch).
 fn parallel_geometries() -> Vec<(&'static str, ConvGeometry)> {
     vec![
         (
@@ -445,6 +514,18 @@ fn parallel_geometries() -> Vec<(&'static str, ConvGeometry)> {
         (
             "1x1, C = 64",
             conv2d(4, 64, 24, [14, 14], [1, 1], 1, [0, 0], 1),
+        ),
+        (
+            "stride (1, 2), dilation (2, 1), padding (2, 0)",
+            conv2d_axes(3, 16, 12, [24, 40], [3, 3], [1, 2], [2, 0], [2, 1]),
+        ),
+        (
+            "batch 2, stride (2, 1)",
+            conv2d_axes(2, 16, 32, [20, 16], [3, 3], [2, 1], [1, 1], [1, 1]),
+        ),
+        (
+            "dilation (1, 3), padding (1, 3)",
+            conv2d_axes(4, 8, 16, [20, 22], [3, 3], [1, 1], [1, 3], [1, 3]),
         ),
     ]
 }
@@ -530,14 +611,22 @@ fn the_per_pass_choice_follows_the_measurements() {
     let big = conv2d(8, 64, 64, [56, 56], [3, 3], 1, [0, 0], 1);
     let lenet = conv2d(64, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1);
     let strided = conv2d(8, 64, 64, [56, 56], [3, 3], 2, [1, 1], 1);
+    // stride 2 along one axis only: still the skipped positions' zeros for direct
+    let strided_w = conv2d_axes(8, 64, 64, [56, 56], [3, 3], [1, 2], [1, 1], [1, 1]);
+    // stride 1, dilation per axis: the register-blocked kernels take it
+    let dilated_h = conv2d_axes(8, 64, 64, [56, 56], [3, 3], [1, 1], [2, 1], [2, 1]);
     let mid = conv2d(64, 6, 16, [12, 12], [5, 5], 1, [0, 0], 1);
     let tiny = conv2d(1, 2, 3, [6, 6], [3, 3], 1, [0, 0], 1);
     let pass = |g: &ConvGeometry, p| ConvAlgorithm::for_pass::<f32>(g, p);
     assert_eq!(pass(&tiny, ConvPass::Forward), Direct);
     assert_eq!(pass(&strided, ConvPass::Forward), Unroll);
     assert_eq!(pass(&strided, ConvPass::GradInput), Unroll);
+    for p in [ConvPass::Forward, ConvPass::GradInput, ConvPass::GradWeight] {
+        assert_eq!(pass(&strided_w, p), Unroll, "{p:?}");
+    }
     if Isa::current() == Isa::Avx512 {
         assert_eq!(pass(&big, ConvPass::Forward), Direct);
+        assert_eq!(pass(&dilated_h, ConvPass::Forward), Direct);
         assert_eq!(pass(&big, ConvPass::GradInput), Direct);
         assert_eq!(pass(&big, ConvPass::GradWeight), Unroll);
         assert_eq!(pass(&lenet, ConvPass::GradWeight), Direct);

@@ -9,7 +9,7 @@
 //!
 //! with `W_out = (W + 2P - D(K-1) - 1)/S + 1`, computed by the compiler from the
 //! [`ConvParams`] (stride `S`, padding `P`, dilation `D`, in PyTorch's order), or per axis from
-//! [`ConvParams2d`] (PyTorch's tuples, `padding=(0, 2)`). The batch `B` may be a runtime
+//! [`ConvParams2d`] (PyTorch's tuples, `stride=(1, 2)`, `padding=(0, 2)`). The batch `B` may be a runtime
 //! `usize`.
 //!
 //! ```
@@ -166,9 +166,10 @@ impl ConvAlgorithm {
     ///   padded upstream gradient cost more than they save: 25 vs 34 GFLOP/s on 12x12), and
     ///   the weight's gradient up to 32 output channels (LeNet's 6: 48 vs 29); with more,
     ///   unroll's GEMM wins that one (117 vs 91 on `x=[8,64,56,56] w=[64,64,3,3]`);
-    /// - stride > 1 (direct computes the skipped positions' zeros) or without AVX-512 (the
-    ///   portable copy has 4 lanes and no fused multiply-add, while the GEMM crate has an AVX2
-    ///   kernel) or in f64 (16-lane blocks of f64 take two registers each and spill): unroll.
+    /// - stride > 1 along either axis (direct computes the skipped positions' zeros) or
+    ///   without AVX-512 (the portable copy has 4 lanes and no fused multiply-add, while the
+    ///   GEMM crate has an AVX2 kernel) or in f64 (16-lane blocks of f64 take two registers
+    ///   each and spill): unroll.
     pub fn for_pass<E: Element>(g: &ConvGeometry, pass: ConvPass) -> Self {
         use ConvAlgorithm::{Direct, Unroll};
         let blocked_fast = cpu::Isa::current() == cpu::Isa::Avx512 && size_of::<E>() == 4;
@@ -177,7 +178,7 @@ impl ConvAlgorithm {
         }
         let big_planes = g.in_plane() >= 400 || g.in_h == 1;
         match pass {
-            _ if !blocked_fast || g.stride != 1 => Unroll,
+            _ if !blocked_fast || !g.unit_stride() => Unroll,
             ConvPass::Forward => Direct,
             ConvPass::GradInput if big_planes => Direct,
             ConvPass::GradWeight if g.out_channels <= 32 => Direct,
@@ -369,29 +370,27 @@ fn geometry_1d<P: ConvHyperParams>(
         kernel_w,
         out_h: 1,
         out_w,
-        stride: P::STRIDE,
+        // the height is 1: one output row, reading the one input row
+        stride_h: 1,
+        stride_w: P::STRIDE,
         pad_top: 0,
         pad_left: P::PADDING,
-        dilation: P::DILATION,
+        dilation_h: 1,
+        dilation_w: P::DILATION,
     }
 }
 
-/// The geometry of a conv2d on an input `[B, C, H, W]`. Padding may differ between the axes
-/// ([`ConvParams2d`]); stride and dilation may not yet, since [`ConvGeometry`] has one of each
-/// for both axes: that panics here.
+/// The geometry of a conv2d on an input `[B, C, H, W]`: stride, padding and dilation per axis
+/// (the same along both for [`ConvParams`], PyTorch's tuples for [`ConvParams2d`]).
 fn geometry_2d<P: ConvHyperParams>(
     [batch, in_channels, in_h, in_w]: [usize; 4],
     out_channels: usize,
     [kernel_h, kernel_w]: [usize; 2],
     [out_h, out_w]: [usize; 2],
 ) -> ConvGeometry {
-    let ([sh, sw], [dh, dw], [pad_top, pad_left]) = (P::STRIDE_HW, P::DILATION_HW, P::PADDING_HW);
-    assert!(
-        sh == sw && dh == dw,
-        "conv2d: a stride ({sh}, {sw}) or dilation ({dh}, {dw}) that differs between height and \
-         width is not yet supported by the kernels (they take one stride and one dilation for \
-         both axes); padding may differ per axis"
-    );
+    let [stride_h, stride_w] = P::STRIDE_HW;
+    let [pad_top, pad_left] = P::PADDING_HW;
+    let [dilation_h, dilation_w] = P::DILATION_HW;
     ConvGeometry {
         batch,
         in_channels,
@@ -402,10 +401,12 @@ fn geometry_2d<P: ConvHyperParams>(
         kernel_w,
         out_h,
         out_w,
-        stride: sh,
+        stride_h,
+        stride_w,
         pad_top,
         pad_left,
-        dilation: dh,
+        dilation_h,
+        dilation_w,
     }
 }
 
@@ -475,8 +476,8 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `torch.nn.functional.conv2d(input, weight, stride=S, padding=P, dilation=D)` with
     /// `params` = [`ConvParams::<S, P, D>`](ConvParams) (or [`Minitorch`]), or with PyTorch's
     /// tuples, `stride=(SH, SW), padding=(PH, PW), dilation=(DH, DW)`, with
-    /// [`ConvParams2d::<SH, SW, PH, PW, DH, DW>`](ConvParams2d) (a stride or dilation that
-    /// differs between the axes panics: the kernels do not support it yet).
+    /// [`ConvParams2d::<SH, SW, PH, PW, DH, DW>`](ConvParams2d) (each axis with its own
+    /// values: `ConvParams2d::<1, 2>` is `stride=(1, 2)`).
     ///
     /// Compile errors: the input is not 4-D; the weight's in-channels differ from the input's;
     /// the dilated kernel is taller or wider than the padded input; stride, dilation or a kernel

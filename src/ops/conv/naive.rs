@@ -11,7 +11,8 @@ use crate::tensor::Element;
 /// Overwrites `output` with the convolution of `input` and `weight`:
 ///
 /// `output[b, o, oy, ox] = sum_{c, ky, kx} weight[o, c, ky, kx]
-///     * input[b, c, oy*stride + ky*dilation - pad_top, ox*stride + kx*dilation - pad_left]`
+///     * input[b, c, oy*stride_h + ky*dilation_h - pad_top,
+///                   ox*stride_w + kx*dilation_w - pad_left]`
 pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
     g.check("naive::forward", input.len(), weight.len(), output.len());
     for b in 0..g.batch {
@@ -42,8 +43,8 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
 /// pass sends `grad_output * weight` back to the input element it read,
 ///
 /// `grad_input[b, c, iy, ix] += grad_output[b, o, oy, ox] * weight[o, c, ky, kx]`
-/// for every `(o, oy, ox, ky, kx)` with `iy = oy*stride + ky*dilation - pad_top` and
-/// `ix = ox*stride + kx*dilation - pad_left` inside the input.
+/// for every `(o, oy, ox, ky, kx)` with `iy = oy*stride_h + ky*dilation_h - pad_top` and
+/// `ix = ox*stride_w + kx*dilation_w - pad_left` inside the input.
 pub fn grad_input<E: Element>(
     g: &ConvGeometry,
     grad_output: &[E],
@@ -83,7 +84,8 @@ pub fn grad_input<E: Element>(
 /// gradient,
 ///
 /// `grad_weight[o, c, ky, kx] += sum_{b, oy, ox} grad_output[b, o, oy, ox]
-///     * input[b, c, oy*stride + ky*dilation - pad_top, ox*stride + kx*dilation - pad_left]`
+///     * input[b, c, oy*stride_h + ky*dilation_h - pad_top,
+///                   ox*stride_w + kx*dilation_w - pad_left]`
 pub fn grad_weight<E: Element>(
     g: &ConvGeometry,
     grad_output: &[E],

@@ -1,5 +1,5 @@
 //! Tensors with their zero padding written out, shared by the kernels that read shifted views
-//! of a plane (`direct`, `tap_gemm`): with the padding in memory, every kernel tap of every
+//! of a plane (`direct`, `blocked`): with the padding in memory, every kernel tap of every
 //! output reads inside a buffer, and no loop tests a position against the edges.
 
 use std::borrow::Cow;
@@ -50,46 +50,57 @@ impl<'a, E: Element> Padded<'a, E> {
     /// `pad_left` zero columns to the left, and zeros past the bottom/right as far as the last
     /// output's last tap reaches.
     pub(super) fn input(g: &ConvGeometry, input: &'a [E], slack: usize) -> Self {
-        let reach = |out: usize, k: usize| {
-            out.saturating_sub(1) * g.stride + k.saturating_sub(1) * g.dilation + 1
+        // along one axis: the last output's first read, plus its last tap's offset, plus one
+        let reach = |out: usize, stride: usize, k: usize, dilation: usize| {
+            out.saturating_sub(1) * stride + k.saturating_sub(1) * dilation + 1
         };
-        let rows = (g.pad_top + g.in_h).max(reach(g.out_h, g.kernel_h));
-        let cols = (g.pad_left + g.in_w).max(reach(g.out_w, g.kernel_w));
+        let rows = (g.pad_top + g.in_h).max(reach(g.out_h, g.stride_h, g.kernel_h, g.dilation_h));
+        let cols = (g.pad_left + g.in_w).max(reach(g.out_w, g.stride_w, g.kernel_w, g.dilation_w));
         let size = [g.in_h, g.in_w];
-        Padded::new(input, size, [g.pad_top, g.pad_left], 1, [rows, cols], slack)
+        Padded::new(
+            input,
+            size,
+            [g.pad_top, g.pad_left],
+            [1, 1],
+            [rows, cols],
+            slack,
+        )
     }
 
-    /// `grad_output` `[B, O, OH, OW]` as [`grad_input`] reads it: `(KH-1)*dilation` zero rows
-    /// above, `(KW-1)*dilation` zero columns to the left, `stride-1` zeros between elements,
-    /// and zeros past the bottom/right as far as the last input's last tap reaches.
+    /// `grad_output` `[B, O, OH, OW]` as [`grad_input`] reads it: `(KH-1)*dilation_h` zero rows
+    /// above, `(KW-1)*dilation_w` zero columns to the left, `stride_h-1` zero rows between its
+    /// rows and `stride_w-1` zero columns between its columns, and zeros past the bottom/right
+    /// as far as the last input's last tap reaches.
     pub(super) fn grad_output(g: &ConvGeometry, grad_output: &'a [E], slack: usize) -> Self {
-        let top = g.kernel_h.saturating_sub(1) * g.dilation;
-        let left = g.kernel_w.saturating_sub(1) * g.dilation;
-        let spread = |out: usize| out.saturating_sub(1) * g.stride + 1;
-        let rows = (top + spread(g.out_h)).max(g.in_h + g.pad_top + top);
-        let cols = (left + spread(g.out_w)).max(g.in_w + g.pad_left + left);
+        let top = g.kernel_h.saturating_sub(1) * g.dilation_h;
+        let left = g.kernel_w.saturating_sub(1) * g.dilation_w;
+        let spread = |out: usize, stride: usize| out.saturating_sub(1) * stride + 1;
+        let rows = (top + spread(g.out_h, g.stride_h)).max(g.in_h + g.pad_top + top);
+        let cols = (left + spread(g.out_w, g.stride_w)).max(g.in_w + g.pad_left + left);
         let size = [g.out_h, g.out_w];
         Padded::new(
             grad_output,
             size,
             [top, left],
-            g.stride,
+            [g.stride_h, g.stride_w],
             [rows, cols],
             slack,
         )
     }
 
     /// Copies each `h x w` plane of `src` into a zero `rows x cols` plane, element `(y, x)` to
-    /// `(top + y*step, left + x*step)`, and `slack` zeros after the last plane.
+    /// `(top + y*step_y, left + x*step_x)`, and `slack` zeros after the last plane.
     pub(super) fn new(
         src: &'a [E],
         [h, w]: [usize; 2],
         [top, left]: [usize; 2],
-        step: usize,
+        [step_y, step_x]: [usize; 2],
         [rows, cols]: [usize; 2],
         slack: usize,
     ) -> Self {
-        let same = top == 0 && left == 0 && (step == 1 || h * w <= 1) && [rows, cols] == [h, w];
+        // a step only spreads an axis with more than one element
+        let spread = (step_y > 1 && h > 1) || (step_x > 1 && w > 1);
+        let same = top == 0 && left == 0 && !spread && [rows, cols] == [h, w];
         if same && slack == 0 {
             let data = Cow::Borrowed(src);
             return Padded { data, rows, cols };
@@ -105,12 +116,12 @@ impl<'a, E: Element> Padded<'a, E> {
                 |_: &mut (), (plane, dst)| {
                     let src = &src[plane * h * w..][..h * w];
                     for (y, src) in src.chunks_exact(w).enumerate() {
-                        let dst = &mut dst[(top + y * step) * cols + left..];
-                        if step == 1 {
+                        let dst = &mut dst[(top + y * step_y) * cols + left..];
+                        if step_x == 1 {
                             dst[..w].copy_from_slice(src); // a memcpy
                         } else {
                             dst.iter_mut()
-                                .step_by(step)
+                                .step_by(step_x)
                                 .zip(src)
                                 .for_each(|(d, &s)| *d = s);
                         }

@@ -5,7 +5,8 @@
 //! padding:
 //!
 //! `unrolled[(c*KH + ky)*KW + kx, (b*OH + oy)*OW + ox] =
-//!     input[b, c, oy*stride + ky*dilation - pad_top, ox*stride + kx*dilation - pad_left]`
+//!     input[b, c, oy*stride_h + ky*dilation_h - pad_top,
+//!                 ox*stride_w + kx*dilation_w - pad_left]`
 //!
 //! Then the forward pass is `weight (O, C·KH·KW) x unrolled (C·KH·KW, B·OH·OW)`, and both
 //! gradients are matrix multiplies too. The copy costs `KH·KW` times the input, but the
@@ -336,10 +337,11 @@ impl Tile {
 /// Unrolls one tile into `unrolled`, resized to `(C·KH·KW) x n` for a tile of `n` columns:
 ///
 /// `unrolled[(c*KH + ky)*KW + kx, j] =
-///     input[b, c, oy*stride + ky*dilation - pad_top, ox*stride + kx*dilation - pad_left]`
+///     input[b, c, oy*stride_h + ky*dilation_h - pad_top,
+///                 ox*stride_w + kx*dilation_w - pad_left]`
 ///
-/// for the tile's `j`-th column `(b, oy, ox)`, zero in the padding. Each row piece is one slice
-/// copy (stride 1) plus its zero edges.
+/// for the tile's `j`-th column `(b, oy, ox)`, zero in the padding. Each row piece reads one
+/// input row: one slice copy (`stride_w` 1) plus its zero edges.
 fn unroll_tile<E: Element>(
     g: &ConvGeometry,
     spans: &Spans,
@@ -369,13 +371,13 @@ fn unroll_tile<E: Element>(
                 unrolled[len - after..].fill(E::zero());
             }
             let unrolled = &mut unrolled[before..len - after];
-            let y = row.input(piece.oy, g.stride);
+            let y = row.input(piece.oy, g.stride_h);
             let input = &input[g.input_at(piece.entry, c, y, 0)..][..g.in_w];
-            let input = &input[col.input(inside.start, g.stride)..];
-            if g.stride == 1 {
+            let input = &input[col.input(inside.start, g.stride_w)..];
+            if g.stride_w == 1 {
                 unrolled.copy_from_slice(&input[..unrolled.len()]);
             } else {
-                for (u, &x) in unrolled.iter_mut().zip(input.iter().step_by(g.stride)) {
+                for (u, &x) in unrolled.iter_mut().zip(input.iter().step_by(g.stride_w)) {
                     *u = x;
                 }
             }
@@ -386,7 +388,8 @@ fn unroll_tile<E: Element>(
 /// Folds (col2im, the reverse of [`unroll_tile`]) the gradient of one unrolled tile back onto
 /// the input gradient, adding each element where it was copied from:
 ///
-/// `grad_input[b, c, oy*stride + ky*dilation - pad_top, ox*stride + kx*dilation - pad_left]
+/// `grad_input[b, c, oy*stride_h + ky*dilation_h - pad_top,
+///                  ox*stride_w + kx*dilation_w - pad_left]
 ///     += grad_unrolled[(c*KH + ky)*KW + kx, j]`
 ///
 /// for the tile's `j`-th column `(b, oy, ox)`, skipping the padding. `grad_input` holds the
@@ -410,16 +413,16 @@ fn fold_tile<E: Element>(
             }
             let grad_unrolled =
                 &grad_unrolled[piece.column + inside.start - piece.ox.start..][..inside.len()];
-            let y = row.input(piece.oy, g.stride);
+            let y = row.input(piece.oy, g.stride_h);
             let grad_input = &mut grad_input[g.input_at(piece.entry, c, y, 0) - first..];
-            let grad_input = &mut grad_input[..g.in_w][col.input(inside.start, g.stride)..];
-            if g.stride == 1 {
+            let grad_input = &mut grad_input[..g.in_w][col.input(inside.start, g.stride_w)..];
+            if g.stride_w == 1 {
                 // a contiguous add of two slices: vectorised
                 for (gi, &gu) in grad_input.iter_mut().zip(grad_unrolled) {
                     *gi += gu;
                 }
             } else {
-                for (gi, &gu) in grad_input.iter_mut().step_by(g.stride).zip(grad_unrolled) {
+                for (gi, &gu) in grad_input.iter_mut().step_by(g.stride_w).zip(grad_unrolled) {
                     *gi += gu;
                 }
             }
