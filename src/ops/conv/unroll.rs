@@ -34,6 +34,7 @@ use rayon::prelude::*;
 
 use super::geometry::TapSpan;
 use super::ConvGeometry;
+use crate::memory::Buffer;
 use crate::tensor::{matmul_into, Element, MatRef};
 
 /// The size an unrolled tile aims at. The L2 cache is 2 MB per core on the machine this was
@@ -57,18 +58,18 @@ pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: 
     let (rows, o) = (g.taps_per_output(), g.out_channels);
     // Computes the output of `entries` into `output` (theirs only).
     let run = |entries: Range<usize>, output: &mut [E], single_thread: bool| {
-        let (mut unrolled, mut product) = (Vec::new(), Vec::new());
+        let (mut unrolled, mut product) = (scratch(g, &entries, rows), scratch(g, &entries, o));
         for tile in Tile::cover(g, entries.clone(), tile_columns::<E>(g)) {
             let n = tile.columns.len();
-            unroll_tile(g, &spans, input, &tile, &mut unrolled);
-            product.resize(o * n, E::zero());
+            let (unrolled, product) = (&mut unrolled[..rows * n], &mut product[..o * n]);
+            unroll_tile(g, &spans, input, &tile, unrolled);
             // product = weight x unrolled
             // (O, C*KH*KW) x (C*KH*KW, n) -> (O, n)
             let (w, u) = (
                 MatRef::row_major(weight, rows),
-                MatRef::row_major(&unrolled, n),
+                MatRef::row_major(unrolled, n),
             );
-            matmul_into(o, rows, n, w, u, &mut product, false, single_thread);
+            matmul_into(o, rows, n, w, u, product, false, single_thread);
             // output[b, o, p] = product[o, column of (b, p)]
             for seg in &tile.segments {
                 let output = &mut output[(seg.entry - entries.start) * o * g.out_plane()..];
@@ -103,20 +104,22 @@ pub fn grad_input<E: Element>(
     let spans = Spans::new(g);
     let (rows, o) = (g.taps_per_output(), g.out_channels);
     let run = |entries: Range<usize>, grad_input: &mut [E], single_thread: bool| {
-        let (mut upstream, mut grad_unrolled) = (Vec::new(), Vec::new());
+        let (mut upstream, mut grad_unrolled) =
+            (scratch(g, &entries, o), scratch(g, &entries, rows));
         for tile in Tile::cover(g, entries.clone(), tile_columns::<E>(g)) {
             let n = tile.columns.len();
-            gather_grad_output(g, grad_output, &tile, &mut upstream);
-            grad_unrolled.resize(rows * n, E::zero());
+            let (upstream, grad_unrolled) =
+                (&mut upstream[..o * n], &mut grad_unrolled[..rows * n]);
+            gather_grad_output(g, grad_output, &tile, upstream);
             // grad_unrolled = weightᵀ x upstream
             // (C*KH*KW, O) x (O, n) -> (C*KH*KW, n)
             let (wt, gy) = (
                 MatRef::transposed(weight, rows),
-                MatRef::row_major(&upstream, n),
+                MatRef::row_major(upstream, n),
             );
-            matmul_into(rows, o, n, wt, gy, &mut grad_unrolled, false, single_thread);
+            matmul_into(rows, o, n, wt, gy, grad_unrolled, false, single_thread);
             let first = entries.start * g.in_channels * g.in_plane();
-            fold_tile(g, &spans, &grad_unrolled, &tile, grad_input, first);
+            fold_tile(g, &spans, grad_unrolled, &tile, grad_input, first);
         }
     };
     run_by_batch(g, grad_input, g.in_channels * g.in_plane(), run);
@@ -145,23 +148,24 @@ pub fn grad_weight<E: Element>(
     let (rows, o) = (g.taps_per_output(), g.out_channels);
     // Adds the gradient from `entries` into `grad_weight`.
     let run = |entries: Range<usize>, grad_weight: &mut [E], single_thread: bool| {
-        let (mut unrolled, mut upstream) = (Vec::new(), Vec::new());
+        let (mut unrolled, mut upstream) = (scratch(g, &entries, rows), scratch(g, &entries, o));
         for tile in Tile::cover(g, entries, tile_columns::<E>(g)) {
             let n = tile.columns.len();
-            unroll_tile(g, &spans, input, &tile, &mut unrolled);
-            gather_grad_output(g, grad_output, &tile, &mut upstream);
+            let (unrolled, upstream) = (&mut unrolled[..rows * n], &mut upstream[..o * n]);
+            unroll_tile(g, &spans, input, &tile, unrolled);
+            gather_grad_output(g, grad_output, &tile, upstream);
             // grad_weight += upstream x unrolledᵀ
             // (O, n) x (n, C*KH*KW) -> (O, C*KH*KW), added
             let (gy, ut) = (
-                MatRef::row_major(&upstream, n),
-                MatRef::transposed(&unrolled, n),
+                MatRef::row_major(upstream, n),
+                MatRef::transposed(unrolled, n),
             );
             matmul_into(o, n, rows, gy, ut, grad_weight, true, single_thread);
         }
     };
     if split_by_batch(g) {
         let per_task = entries_per_thread(g);
-        let zeros = || vec![E::zero(); grad_weight.len()];
+        let zeros = || Buffer::<E>::zeroed(grad_weight.len());
         let sum = (0..g.batch.div_ceil(per_task))
             .into_par_iter()
             .map(|task| {
@@ -174,13 +178,25 @@ pub fn grad_weight<E: Element>(
                 sum
             })
             .reduce(zeros, |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, &b)| *a += b);
+                a.iter_mut().zip(b.iter()).for_each(|(a, &b)| *a += b);
                 a
             });
-        grad_weight.iter_mut().zip(&sum).for_each(|(w, &s)| *w += s);
+        grad_weight
+            .iter_mut()
+            .zip(sum.iter())
+            .for_each(|(w, &s)| *w += s);
     } else {
         run(0..g.batch, grad_weight, !g.worth_threads());
     }
+}
+
+/// Scratch for one task's tiles, `per_column` values for each column of its widest tile: a
+/// pooled buffer ([`crate::memory`]), so from a training step's second pass on the scratch is
+/// the previous pass's memory, not a new allocation. Its values are left from an earlier use:
+/// every kernel above overwrites the part it reads.
+fn scratch<E: Element>(g: &ConvGeometry, entries: &Range<usize>, per_column: usize) -> Buffer<E> {
+    let columns = tile_columns::<E>(g).min(entries.len() * g.out_plane());
+    Buffer::for_overwrite(per_column * columns)
 }
 
 /// Whether to split by batch entry: every thread gets at least one and the work pays for the
@@ -334,7 +350,7 @@ impl Tile {
     }
 }
 
-/// Unrolls one tile into `unrolled`, resized to `(C·KH·KW) x n` for a tile of `n` columns:
+/// Unrolls one tile into `unrolled`, `(C·KH·KW) x n` for a tile of `n` columns:
 ///
 /// `unrolled[(c*KH + ky)*KW + kx, j] =
 ///     input[b, c, oy*stride_h + ky*dilation_h - pad_top,
@@ -347,10 +363,10 @@ fn unroll_tile<E: Element>(
     spans: &Spans,
     input: &[E],
     tile: &Tile,
-    unrolled: &mut Vec<E>,
+    unrolled: &mut [E],
 ) {
     let (n, taps) = (tile.columns.len(), g.kernel_h * g.kernel_w);
-    unrolled.resize(g.taps_per_output() * n, E::zero());
+    debug_assert_eq!(unrolled.len(), g.taps_per_output() * n);
     for (r, unrolled) in unrolled.chunks_exact_mut(n).enumerate() {
         let (c, ky, kx) = (r / taps, r % taps / g.kernel_w, r % g.kernel_w);
         let (row, col) = (&spans.rows[ky], &spans.cols[kx]);
@@ -437,10 +453,10 @@ fn gather_grad_output<E: Element>(
     g: &ConvGeometry,
     grad_output: &[E],
     tile: &Tile,
-    upstream: &mut Vec<E>,
+    upstream: &mut [E],
 ) {
     let n = tile.columns.len();
-    upstream.resize(g.out_channels * n, E::zero());
+    debug_assert_eq!(upstream.len(), g.out_channels * n);
     for seg in &tile.segments {
         for (o, upstream) in upstream.chunks_exact_mut(n).enumerate() {
             let grad_output = &grad_output[g.output_at(seg.entry, o, 0, 0)..][..g.out_plane()];
