@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::Optimizer;
+use super::{flush_subnormal, Optimizer};
 use crate::element::Element;
 
 /// Adam (Kingma & Ba), PyTorch's rule (`torch.optim.Adam`; with `decoupled_weight_decay`,
@@ -30,18 +30,18 @@ pub struct Adam<E: Element> {
     /// Decay the weights directly (AdamW) instead of adding an L2 term to the gradient.
     pub decoupled_weight_decay: bool,
     /// The state of each parameter, by name.
-    state: HashMap<String, Moments<E>>,
+    pub(super) state: HashMap<String, Moments<E>>,
 }
 
 /// Adam's state for one parameter.
 #[derive(Clone, Debug)]
-struct Moments<E> {
+pub(super) struct Moments<E> {
     /// Steps this parameter was updated (PyTorch counts per parameter too).
-    t: i32,
+    pub(super) t: i32,
     /// First-moment estimate.
-    m: Vec<E>,
+    pub(super) m: Vec<E>,
     /// Second-moment estimate.
-    v: Vec<E>,
+    pub(super) v: Vec<E>,
 }
 
 impl<E: Element> Adam<E> {
@@ -117,8 +117,9 @@ impl<E: Element> Optimizer<E> for Adam<E> {
             } else {
                 g += wd * param[i];
             }
-            m[i] = b1 * m[i] + (one - b1) * g;
-            v[i] = b2 * v[i] + (one - b2) * g * g;
+            // (moments that have decayed below the normal range are flushed to zero: slow)
+            m[i] = flush_subnormal(b1 * m[i] + (one - b1) * g);
+            v[i] = flush_subnormal(b2 * v[i] + (one - b2) * g * g);
             // PyTorch's order of operations: denom = sqrt(v)/sqrt(1 - β2^t) + eps,
             // p -= (lr / (1 - β1^t)) · m / denom
             let denom = v[i].sqrt() / bias2_sqrt + eps;

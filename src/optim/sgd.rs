@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::Optimizer;
+use super::{flush_subnormal, Optimizer};
 use crate::element::Element;
 
 /// Stochastic gradient descent, PyTorch's rule (`torch.optim.SGD`, dampening 0):
@@ -24,7 +24,7 @@ pub struct Sgd<E: Element> {
     /// Nesterov momentum.
     pub nesterov: bool,
     /// The momentum buffer of each parameter, by name.
-    buffers: HashMap<String, Vec<E>>,
+    pub(super) buffers: HashMap<String, Vec<E>>,
 }
 
 impl<E: Element> Sgd<E> {
@@ -74,7 +74,8 @@ impl<E: Element> Optimizer<E> for Sgd<E> {
         });
         for ((p, &g), b) in param.iter_mut().zip(grad).zip(buffer.iter_mut()) {
             let g = g + wd * *p;
-            *b = if first { g } else { mu * *b + g };
+            // (a buffer that has decayed below the normal range is flushed to zero: slow)
+            *b = flush_subnormal(if first { g } else { mu * *b + g });
             let step = if self.nesterov { g + mu * *b } else { *b };
             *p = *p - lr * step;
         }
