@@ -262,11 +262,14 @@ fn main() {
         o.data.display(),
         load.elapsed().as_secs_f64()
     );
-    match o.model.as_str() {
+    // Train on one of rayon's threads, not on this one: the kernels then split their work
+    // with the pool's other threads while this thread sleeps, instead of a third thread
+    // competing with the pool for the cores between parallel sections.
+    rayon::scope(|_| match o.model.as_str() {
         "lenet" => train::<LeNet>(&o, &train_set, &test_set),
         "lenet5" => train::<LeNet5>(&o, &train_set, &test_set),
         _ => train::<MinitorchNet>(&o, &train_set, &test_set),
-    };
+    });
 }
 
 /// Smoke tests, run by `cargo test` (the example is built with the test harness too).

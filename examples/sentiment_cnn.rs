@@ -467,10 +467,11 @@ fn main() {
     };
     let (mut selected, mut last) = (Vec::new(), Vec::new());
     for &fold in &folds {
-        let result = match o.model.as_str() {
+        // on one of rayon's threads (see mnist_lenet)
+        let result = rayon::scope(|_| match o.model.as_str() {
             "kim" => run_fold::<Kim>(&o, &corpus, fold),
             _ => run_fold::<MinitorchCnn>(&o, &corpus, fold),
-        };
+        });
         selected.push(result.selected);
         last.push(result.last);
     }
