@@ -678,7 +678,7 @@ fn channel_block<E: Element, M: MulAdd, const V: usize, const T: usize>(
 
 // ---- entry points (stride 1; the gradient of the input at any stride) ----
 
-use super::padded::{for_each_chunk, Padded};
+use super::padded::{add_per_thread_sums, for_each_chunk, Padded};
 use super::ConvGeometry;
 
 /// Copies `rows` rows of `len` elements, row `r` from `src[r*src_step..]` to
@@ -995,24 +995,7 @@ pub(super) fn grad_weight<E: Element>(
         }
     };
     if g.worth_threads() {
-        use rayon::prelude::*;
-        let per_task = g.batch.div_ceil(rayon::current_num_threads());
-        let zeros = || vec![E::zero(); grad_weight.len()];
-        let sum = (0..g.batch.div_ceil(per_task))
-            .into_par_iter()
-            .map(|task| {
-                let mut sum = zeros();
-                run(
-                    task * per_task..((task + 1) * per_task).min(g.batch),
-                    &mut sum,
-                );
-                sum
-            })
-            .reduce(zeros, |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, &b)| *a += b);
-                a
-            });
-        grad_weight.iter_mut().zip(&sum).for_each(|(w, &s)| *w += s);
+        add_per_thread_sums(g.batch, grad_weight, run);
     } else {
         run(0..g.batch, grad_weight);
     }

@@ -1,12 +1,15 @@
 //! Tensors with their zero padding written out, shared by the kernels that read shifted views
 //! of a plane (`direct`, `blocked`): with the padding in memory, every kernel tap of every
-//! output reads inside a buffer, and no loop tests a position against the edges.
+//! output reads inside a buffer, and no loop tests a position against the edges. Also the two
+//! ways the kernels split a batch across rayon's threads.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::ConvGeometry;
+use crate::memory::Buffer;
 use crate::tensor::Element;
 
 /// Elements below which writing out the padding runs in one thread.
@@ -32,6 +35,38 @@ pub(super) fn for_each_chunk<E: Send, S: Default>(
             .enumerate()
             .for_each(|item| body(&mut scratch, item));
     }
+}
+
+/// Adds into `sum` what `run(entries, partial)` adds into a zeroed `partial` of `sum`'s length,
+/// over the whole batch of `batch` entries: one rayon task per thread, each over its own run of
+/// consecutive entries and its own (pooled) buffer, the buffers added at the end. For the
+/// weight's gradient, a sum over the batch that the tasks cannot write into one buffer.
+pub(super) fn add_per_thread_sums<E: Element>(
+    batch: usize,
+    sum: &mut [E],
+    run: impl Fn(Range<usize>, &mut [E]) + Sync,
+) {
+    if batch == 0 {
+        return;
+    }
+    let per_task = batch.div_ceil(rayon::current_num_threads());
+    let len = sum.len();
+    let zeros = || Buffer::<E>::zeroed(len);
+    let total = (0..batch.div_ceil(per_task))
+        .into_par_iter()
+        .map(|task| {
+            let mut partial = zeros();
+            run(
+                task * per_task..((task + 1) * per_task).min(batch),
+                &mut partial,
+            );
+            partial
+        })
+        .reduce(zeros, |mut a, b| {
+            a.iter_mut().zip(b.iter()).for_each(|(a, &b)| *a += b);
+            a
+        });
+    sum.iter_mut().zip(total.iter()).for_each(|(s, &t)| *s += t);
 }
 
 /// Planes of a tensor with their zero padding written out: `[planes, rows, cols]`, row-major,

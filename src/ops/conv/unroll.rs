@@ -33,6 +33,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::geometry::TapSpan;
+use super::padded::add_per_thread_sums;
 use super::ConvGeometry;
 use crate::memory::Buffer;
 use crate::tensor::{matmul_into, Element, MatRef};
@@ -164,27 +165,7 @@ pub fn grad_weight<E: Element>(
         }
     };
     if split_by_batch(g) {
-        let per_task = entries_per_thread(g);
-        let zeros = || Buffer::<E>::zeroed(grad_weight.len());
-        let sum = (0..g.batch.div_ceil(per_task))
-            .into_par_iter()
-            .map(|task| {
-                let mut sum = zeros();
-                run(
-                    task * per_task..((task + 1) * per_task).min(g.batch),
-                    &mut sum,
-                    true,
-                );
-                sum
-            })
-            .reduce(zeros, |mut a, b| {
-                a.iter_mut().zip(b.iter()).for_each(|(a, &b)| *a += b);
-                a
-            });
-        grad_weight
-            .iter_mut()
-            .zip(sum.iter())
-            .for_each(|(w, &s)| *w += s);
+        add_per_thread_sums(g.batch, grad_weight, |entries, sum| run(entries, sum, true));
     } else {
         run(0..g.batch, grad_weight, !g.worth_threads());
     }
