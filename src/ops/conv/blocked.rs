@@ -680,6 +680,7 @@ fn channel_block<E: Element, M: MulAdd, const V: usize, const T: usize>(
 
 use super::padded::{add_per_thread_sums, for_each_chunk, Padded};
 use super::ConvGeometry;
+use crate::memory::Buffer;
 
 /// Copies `rows` rows of `len` elements, row `r` from `src[r*src_step..]` to
 /// `dst[r*dst_step..]`, in order, where `dst_step == len` (the rows are contiguous).
@@ -934,16 +935,28 @@ pub(super) fn grad_weight<E: Element>(
     let taps = g.kernel_h * kw;
     // vectorised over output channels when they fill at least 12 of 16 lanes
     let by_channel = o % LANES == 0 || o % LANES >= 12;
-    // Adds the gradient from `entries` into `grad_weight`, a group at a time: a compact
-    // layout's copies of a group's inputs (some 512 KB) stay in the L2 cache.
+    // `by_channel` reads the upstream gradient transposed, in blocks of `width` channels
+    let width = channel_blocks(o).0 * LANES;
+    // positions per plane that the kernels read (as `Layout::planes` counts them)
+    let n = (g.out_h - 1) * row + g.out_w;
+    let transposed_per_entry = if by_channel {
+        o.div_ceil(width) * n * width
+    } else {
+        0
+    };
+    // Adds the gradient from `entries` into `grad_weight`, a group at a time: what the kernels
+    // read again for every block of taps (a compact layout's copies of the group's inputs, the
+    // transposed upstream gradient) stays in the L2 cache: some 512 KB.
     let run = |entries: std::ops::Range<usize>, grad_weight: &mut [E]| {
-        let per_entry = match layout {
-            Layout::Wide => 0,
-            Layout::Compact => c * kw * (g.out_h + (g.kernel_h - 1) * g.dilation_h) * g.out_w,
-        };
+        let per_entry = transposed_per_entry
+            + match layout {
+                Layout::Wide => 0,
+                Layout::Compact => c * kw * (g.out_h + (g.kernel_h - 1) * g.dilation_h) * g.out_w,
+            };
         let group = ((128 << 10) / per_entry.max(1)).clamp(1, 64);
         let mut scratch: Vec<Vec<E>> = (0..group).map(|_| Vec::new()).collect();
-        let mut transposed = Vec::new();
+        // (the lanes past the last channel are never written: their sums are dropped)
+        let mut transposed = Buffer::<E>::zeroed(transposed_per_entry * group);
         for first in entries.clone().step_by(group) {
             let last = (first + group).min(entries.end);
             let planes: Vec<Planes<'_, E>> = (first..last)
@@ -963,13 +976,10 @@ pub(super) fn grad_weight<E: Element>(
                         .collect(),
                 })
                 .collect();
-            let n = planes[0].n;
+            debug_assert_eq!(n, planes[0].n);
             if by_channel {
                 // the upstream gradient transposed: g[ob][p][lane] = gy[b, ob*W + lane][p]
-                let width = channel_blocks(o).0 * LANES;
-                let per_entry = o.div_ceil(width) * n * width;
-                transposed.clear();
-                transposed.resize(per_entry * (last - first), E::zero());
+                let per_entry = transposed_per_entry;
                 for (b, t) in (first..last).zip(transposed.chunks_exact_mut(per_entry)) {
                     for (ob, t) in t.chunks_exact_mut(n * width).enumerate() {
                         for (lane, plane) in (ob * width..((ob + 1) * width).min(o)).enumerate() {

@@ -205,6 +205,13 @@ fn edge_cases() -> Vec<(&'static str, ConvGeometry)> {
             "O = 70, 1x1",
             conv2d(2, 5, 70, [4, 3], [1, 1], 1, [0, 0], 1),
         ),
+        // the weight's gradient by channel in groups of 2 entries (the transposed upstream
+        // gradient, 1678 positions x 32 lanes an entry, kept under 128 Ki elements), the last
+        // group short: lanes 28..32 must stay zero in the reused buffer
+        (
+            "O = 28, 40x40, groups of 2",
+            conv2d(3, 2, 28, [40, 40], [3, 3], 1, [1, 1], 1),
+        ),
         // stride and dilation per axis (PyTorch's tuples)
         (
             "stride (1, 2)",
@@ -526,6 +533,11 @@ fn parallel_geometries() -> Vec<(&'static str, ConvGeometry)> {
         (
             "dilation (1, 3), padding (1, 3)",
             conv2d_axes(4, 8, 16, [20, 22], [3, 3], [1, 1], [1, 3], [1, 3]),
+        ),
+        // a group of one entry each for the weight's gradient by channel
+        (
+            "O = 28, 48x48",
+            conv2d(4, 2, 28, [48, 48], [3, 3], 1, [1, 1], 1),
         ),
     ]
 }
