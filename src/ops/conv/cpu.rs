@@ -36,6 +36,25 @@ impl Isa {
         Isa::Portable
     }
 
+    /// Whether the CPU is AMD's (x86 vendor string `AuthenticAMD`, asked once). AMD's cores up
+    /// to Zen 4 run a 512-bit instruction as two 256-bit halves, so the balance between the
+    /// register-blocked kernels and the GEMM crate differs from Intel's: see
+    /// [`ConvAlgorithm::for_pass`](super::ConvAlgorithm::for_pass).
+    pub fn amd() -> bool {
+        static AMD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AMD.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                // Leaf 0: the vendor string, 12 bytes in EBX, EDX, ECX.
+                let leaf = std::arch::x86_64::__cpuid(0);
+                let vendor = [leaf.ebx, leaf.edx, leaf.ecx].map(u32::to_le_bytes);
+                vendor.as_flattened() == b"AuthenticAMD"
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            false
+        })
+    }
+
     /// The level kernels started on this thread use: the CPU's, lowered by [`Isa::cap`].
     pub fn current() -> Isa {
         Isa::detected().min(CAP.get())
@@ -80,5 +99,15 @@ mod tests {
             assert_eq!(Isa::current(), Isa::Portable);
         });
         assert_eq!(Isa::current(), cpu);
+    }
+
+    #[test]
+    fn the_vendor_matches_proc_cpuinfo() {
+        // Linux names the vendor in /proc/cpuinfo; elsewhere there is nothing to compare with.
+        if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
+            if let Some(line) = info.lines().find(|l| l.starts_with("vendor_id")) {
+                assert_eq!(Isa::amd(), line.contains("AuthenticAMD"), "{line}");
+            }
+        }
     }
 }

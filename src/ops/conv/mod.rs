@@ -165,7 +165,10 @@ impl ConvAlgorithm {
     ///   input's gradient on planes from 20x20 up and on conv1d (below, the copies of the
     ///   padded upstream gradient cost more than they save: 25 vs 34 GFLOP/s on 12x12), and
     ///   the weight's gradient up to 32 output channels (LeNet's 6: 48 vs 29); with more,
-    ///   unroll's GEMM wins that one (117 vs 91 on `x=[8,64,56,56] w=[64,64,3,3]`);
+    ///   unroll's GEMM wins that one on Intel (117 vs 91 on `x=[8,64,56,56] w=[64,64,3,3]`,
+    ///   Xeon) and loses it on AMD (92-94 vs 68-73 there, 82 vs 56-68 on
+    ///   `x=[32,32,32,32] w=[64,32,3,3]`, 54-70 vs 26-30 on a 1x1 kernel; EPYC with AVX-512,
+    ///   whose cores split a 512-bit instruction in two halves), so AMD runs direct;
     /// - stride > 1 along either axis (direct computes the skipped positions' zeros) or
     ///   without AVX-512 (the portable copy has 4 lanes and no fused multiply-add, while the
     ///   GEMM crate has an AVX2 kernel) or in f64 (16-lane blocks of f64 take two registers
@@ -181,7 +184,7 @@ impl ConvAlgorithm {
             _ if !blocked_fast || !g.unit_stride() => Unroll,
             ConvPass::Forward => Direct,
             ConvPass::GradInput if big_planes => Direct,
-            ConvPass::GradWeight if g.out_channels <= 32 => Direct,
+            ConvPass::GradWeight if g.out_channels <= 32 || cpu::Isa::amd() => Direct,
             _ => Unroll,
         }
     }
