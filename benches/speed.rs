@@ -209,6 +209,15 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
                 "conv1d x=[64,8,128] w=[16,8,5]",
                 geometry(64, 8, [1, 128], 16, [1, 5]),
             ),
+            // the main example's model (examples/common/mnist_models.rs, `LeNet`)
+            (
+                "conv2d x=[64,1,28,28] w=[32,1,5,5]",
+                geometry(64, 1, [28, 28], 32, [5, 5]),
+            ),
+            (
+                "conv2d x=[64,32,12,12] w=[64,32,5,5]",
+                geometry(64, 32, [12, 12], 64, [5, 5]),
+            ),
             // the other kernel sizes with a compile-time copy in the direct kernels
             (
                 "conv2d x=[8,64,28,28] w=[64,64,1,1]",
@@ -230,6 +239,10 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
         |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
     conv_cases!(cases, all_algorithms, "conv2d x=[64,6,12,12] w=[16,6,5,5]",
         Tensor4<f32, 64, 6, 12, 12>, Tensor4<f32, 16, 6, 5, 5>, macs2d(64, 6, 12, 12, 16, 5),
+        |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    // the main example's second convolution (`LeNet` in examples/common/mnist_models.rs)
+    conv_cases!(cases, all_algorithms, "conv2d x=[64,32,12,12] w=[64,32,5,5]",
+        Tensor4<f32, 64, 32, 12, 12>, Tensor4<f32, 64, 32, 5, 5>, macs2d(64, 32, 12, 12, 64, 5),
         |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
     conv_cases!(cases, all_algorithms, "conv2d x=[32,32,32,32] w=[64,32,3,3]",
         Tensor4<f32, 32, 32, 32, 32>, Tensor4<f32, 64, 32, 3, 3>, macs2d(32, 32, 32, 32, 64, 3),

@@ -9,6 +9,7 @@ is the training loop alone (batch gathering included, the test-set evaluation no
 example prints it.
 
     python3 benches/torch_lenet5_epoch.py --threads 1,2 --epochs 2
+    python3 benches/torch_lenet5_epoch.py --model lenet --threads 2   # the main example's model
 
 prints the seconds of each epoch per thread count, and the test accuracy after the last.
 """
@@ -46,6 +47,15 @@ def lenet5():
         nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
+def lenet():
+    """The main example's default model: 32 and 64 channels, a 1024 -> 128 -> 10 head."""
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(1024, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", default="1,2", help="thread counts (1,2)")
@@ -53,15 +63,18 @@ def main():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", choices=["lenet5", "lenet"], default="lenet5",
+                   help="lenet5 (default) or the main example's default model, lenet")
     args = p.parse_args()
 
     x, y = load(args.data, "train")
     xt, yt = load(args.data, "t10k")
-    print(f"PyTorch {torch.__version__}, {len(x)} training digits, batch {args.batch_size}")
+    print(f"PyTorch {torch.__version__}, model {args.model}, {len(x)} training digits, "
+          f"batch {args.batch_size}")
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
         torch.manual_seed(args.seed)
-        model = lenet5()
+        model = lenet5() if args.model == "lenet5" else lenet()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         for epoch in range(1, args.epochs + 1):
             order = torch.randperm(len(x))
