@@ -110,20 +110,32 @@ impl<E: Element> Optimizer<E> for Adam<E> {
         let (t, m, v) = (state.t, &mut state.m, &mut state.v);
         let bias1 = one - b1.powi(t);
         let bias2_sqrt = (one - b2.powi(t)).sqrt();
-        for i in 0..param.len() {
-            let mut g = grad[i];
-            if self.decoupled_weight_decay {
-                param[i] = param[i] * (one - lr * wd);
-            } else {
-                g += wd * param[i];
+        let step = lr / bias1;
+        // One element's update, PyTorch's order of operations: denom = sqrt(v)/sqrt(1 - β2^t)
+        // + eps, p -= (lr / (1 - β1^t)) · m / denom. Moments that have decayed below the
+        // normal range are flushed to zero (slow on x86).
+        let update = |p: &mut E, g: E, m: &mut E, v: &mut E| {
+            *m = flush_subnormal(b1 * *m + (one - b1) * g);
+            *v = flush_subnormal(b2 * *v + (one - b2) * g * g);
+            let denom = v.sqrt() / bias2_sqrt + eps;
+            *p = *p - step * *m / denom;
+        };
+        // Zipped slices, no indexing: no bounds checks, and the loop vectorises.
+        let elements = param
+            .iter_mut()
+            .zip(grad)
+            .zip(m.iter_mut().zip(v.iter_mut()));
+        if self.decoupled_weight_decay {
+            let shrink = one - lr * wd;
+            for ((p, &g), (m, v)) in elements {
+                *p = *p * shrink;
+                update(p, g, m, v);
             }
-            // (moments that have decayed below the normal range are flushed to zero: slow)
-            m[i] = flush_subnormal(b1 * m[i] + (one - b1) * g);
-            v[i] = flush_subnormal(b2 * v[i] + (one - b2) * g * g);
-            // PyTorch's order of operations: denom = sqrt(v)/sqrt(1 - β2^t) + eps,
-            // p -= (lr / (1 - β1^t)) · m / denom
-            let denom = v[i].sqrt() / bias2_sqrt + eps;
-            param[i] = param[i] - (lr / bias1) * m[i] / denom;
+        } else {
+            for ((p, &g), (m, v)) in elements {
+                let g = g + wd * *p;
+                update(p, g, m, v);
+            }
         }
     }
 }
