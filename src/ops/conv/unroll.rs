@@ -279,6 +279,19 @@ struct Tile {
     columns: Range<usize>,
     segments: Vec<Segment>,
     pieces: Vec<RowPiece>,
+    /// The pieces again, runs of whole consecutive rows of one entry merged (see [`RowBlock`]).
+    blocks: Vec<RowBlock>,
+}
+
+/// Consecutive row pieces of one batch entry with the same columns `ox`: rows `oy` of
+/// `entry`, row `oy.start + k` at tile column `column + k*ox.len()` on. A tile of whole entries
+/// has one block per entry, so [`fold_tile`] works out a tap's place once per block, not once
+/// per row.
+struct RowBlock {
+    entry: usize,
+    oy: Range<usize>,
+    ox: Range<usize>,
+    column: usize,
 }
 
 impl Tile {
@@ -323,10 +336,30 @@ impl Tile {
             });
             j += len;
         }
+        let mut blocks: Vec<RowBlock> = Vec::new();
+        for piece in &pieces {
+            match blocks.last_mut() {
+                Some(b)
+                    if b.entry == piece.entry
+                        && b.oy.end == piece.oy
+                        && b.ox == piece.ox
+                        && b.column + b.oy.len() * b.ox.len() == piece.column =>
+                {
+                    b.oy.end += 1
+                }
+                _ => blocks.push(RowBlock {
+                    entry: piece.entry,
+                    oy: piece.oy..piece.oy + 1,
+                    ox: piece.ox.clone(),
+                    column: piece.column,
+                }),
+            }
+        }
         Tile {
             columns,
             segments,
             pieces,
+            blocks,
         }
     }
 }
@@ -403,25 +436,39 @@ fn fold_tile<E: Element>(
     for (r, grad_unrolled) in grad_unrolled.chunks_exact(n).enumerate() {
         let (c, ky, kx) = (r / taps, r % taps / g.kernel_w, r % g.kernel_w);
         let (row, col) = (&spans.rows[ky], &spans.cols[kx]);
-        for piece in &tile.pieces {
-            let inside = intersect(&col.outputs, &piece.ox);
-            if !row.outputs.contains(&piece.oy) || inside.is_empty() {
+        for block in &tile.blocks {
+            // the block's rows and columns that this tap reads inside the input
+            let (oys, inside) = (
+                intersect(&row.outputs, &block.oy),
+                intersect(&col.outputs, &block.ox),
+            );
+            if oys.is_empty() || inside.is_empty() {
                 continue;
             }
-            let grad_unrolled =
-                &grad_unrolled[piece.column + inside.start - piece.ox.start..][..inside.len()];
-            let y = row.input(piece.oy, g.stride_h);
-            let grad_input = &mut grad_input[g.input_at(piece.entry, c, y, 0) - first..];
-            let grad_input = &mut grad_input[..g.in_w][col.input(inside.start, g.stride_w)..];
-            if g.stride_w == 1 {
-                // a contiguous add of two slices: vectorised
-                for (gi, &gu) in grad_input.iter_mut().zip(grad_unrolled) {
-                    *gi += gu;
+            let width = block.ox.len();
+            let mut from =
+                block.column + (oys.start - block.oy.start) * width + inside.start - block.ox.start;
+            let (y, x) = (
+                row.input(oys.start, g.stride_h),
+                col.input(inside.start, g.stride_w),
+            );
+            let mut to = g.input_at(block.entry, c, y, x) - first;
+            for _ in oys {
+                let grad_unrolled = &grad_unrolled[from..][..inside.len()];
+                if g.stride_w == 1 {
+                    // a contiguous add of two slices: vectorised
+                    let grad_input = &mut grad_input[to..][..inside.len()];
+                    for (gi, &gu) in grad_input.iter_mut().zip(grad_unrolled) {
+                        *gi += gu;
+                    }
+                } else {
+                    let grad_input = grad_input[to..].iter_mut().step_by(g.stride_w);
+                    for (gi, &gu) in grad_input.zip(grad_unrolled) {
+                        *gi += gu;
+                    }
                 }
-            } else {
-                for (gi, &gu) in grad_input.iter_mut().step_by(g.stride_w).zip(grad_unrolled) {
-                    *gi += gu;
-                }
+                from += width;
+                to += g.stride_h * g.in_w;
             }
         }
     }
