@@ -9,10 +9,11 @@
 //! cargo run --release --example mnist1d_cnn -- --seeds 0 --steps 2000
 //! ```
 //!
-//! Flags: `--seeds 0,1,2` (or a range, `0-39`), `--steps N` (8000), `--batch-size N` (100), `--lr X` (0.01, Adam),
-//! `--threads N`, `--eval-every N` (1000), `--init FILE` (start from these weights, safetensors
-//! with PyTorch's names: to compare a run with PyTorch's from the same start). Batches are taken in order from the (already
-//! shuffled) training set, as the paper's training loop does.
+//! Flags: `--seeds 0,1,2` (or a range, `0-39`), `--steps N` (8000), `--batch-size N` (100),
+//! `--lr X` (0.01, Adam), `--threads N`, `--eval-every N` (1000), `--init FILE` (start from
+//! these weights, safetensors with PyTorch's names: to compare a run with PyTorch's from the
+//! same start). Batches are taken in order from the (already shuffled) training set, as the
+//! paper's training loop does.
 
 use std::time::Instant;
 

@@ -742,6 +742,12 @@ impl Layout {
         }
     }
 
+    /// Positions a kernel computes for an `out_h x out_w` result whose rows start `row` apart
+    /// ([`row`](Self::row)): every row but the last `row` long, the last `out_w`.
+    fn positions(row: usize, [out_h, out_w]: [usize; 2]) -> usize {
+        (out_h - 1) * row + out_w
+    }
+
     /// The planes `first..first + count` of `src` for [`correlate`], read from `corner` (the
     /// padded element that lines up with output `(0, 0)`) for an `out_h x out_w` result.
     /// `Compact` writes its copies into `scratch`.
@@ -760,7 +766,7 @@ impl Layout {
         match self {
             Layout::Wide => {
                 let corner = top * src.cols + left;
-                let n = (out_h - 1) * src.cols + out_w;
+                let n = Layout::positions(src.cols, [out_h, out_w]);
                 let last_tap = (kh - 1) * dh * src.cols + (kw - 1) * dw;
                 let mut data = src.planes_from(first);
                 if data.len() < corner + (count - 1) * plane + n + last_tap + SLACK {
@@ -802,7 +808,7 @@ impl Layout {
                     planes: count,
                     row_step: out_w * dh,
                     col_step: copy,
-                    n: out_h * out_w,
+                    n: Layout::positions(out_w, [out_h, out_w]),
                     kh,
                     kw,
                 }
@@ -937,23 +943,23 @@ pub(super) fn grad_weight<E: Element>(
     let by_channel = o % LANES == 0 || o % LANES >= 12;
     // `by_channel` reads the upstream gradient transposed, in blocks of `width` channels
     let width = channel_blocks(o).0 * LANES;
-    // positions per plane that the kernels read (as `Layout::planes` counts them)
-    let n = (g.out_h - 1) * row + g.out_w;
+    let n = Layout::positions(row, size);
     let transposed_per_entry = if by_channel {
         o.div_ceil(width) * n * width
     } else {
         0
     };
-    // Adds the gradient from `entries` into `grad_weight`, a group at a time: what the kernels
-    // read again for every block of taps (a compact layout's copies of the group's inputs, the
-    // transposed upstream gradient) stays in the L2 cache: some 512 KB.
+    // Batch entries per group: what the kernels read again for every block of taps (a compact
+    // layout's copies of the group's inputs, the transposed upstream gradient) stays in the L2
+    // cache, some 512 KB.
+    let per_entry = transposed_per_entry
+        + match layout {
+            Layout::Wide => 0,
+            Layout::Compact => c * kw * (g.out_h + (g.kernel_h - 1) * g.dilation_h) * g.out_w,
+        };
+    let group = ((128 << 10) / per_entry.max(1)).clamp(1, 64);
+    // Adds the gradient from `entries` into `grad_weight`, a group at a time.
     let run = |entries: std::ops::Range<usize>, grad_weight: &mut [E]| {
-        let per_entry = transposed_per_entry
-            + match layout {
-                Layout::Wide => 0,
-                Layout::Compact => c * kw * (g.out_h + (g.kernel_h - 1) * g.dilation_h) * g.out_w,
-            };
-        let group = ((128 << 10) / per_entry.max(1)).clamp(1, 64);
         let mut scratch: Vec<Vec<E>> = (0..group).map(|_| Vec::new()).collect();
         // (the lanes past the last channel are never written: their sums are dropped)
         let mut transposed = Buffer::<E>::zeroed(transposed_per_entry * group);
@@ -979,8 +985,8 @@ pub(super) fn grad_weight<E: Element>(
             debug_assert_eq!(n, planes[0].n);
             if by_channel {
                 // the upstream gradient transposed: g[ob][p][lane] = gy[b, ob*W + lane][p]
-                let per_entry = transposed_per_entry;
-                for (b, t) in (first..last).zip(transposed.chunks_exact_mut(per_entry)) {
+                let chunks = transposed.chunks_exact_mut(transposed_per_entry);
+                for (b, t) in (first..last).zip(chunks) {
                     for (ob, t) in t.chunks_exact_mut(n * width).enumerate() {
                         for (lane, plane) in (ob * width..((ob + 1) * width).min(o)).enumerate() {
                             let gy = &gy.plane(b * o + plane)[..n];
@@ -992,7 +998,7 @@ pub(super) fn grad_weight<E: Element>(
                 }
                 let operands: Vec<ChannelOperands<'_, E>> = operands
                     .into_iter()
-                    .zip(transposed.chunks_exact(per_entry))
+                    .zip(transposed.chunks_exact(transposed_per_entry))
                     .map(|(e, t)| ChannelOperands {
                         grad_out_t: t,
                         x: e.x,

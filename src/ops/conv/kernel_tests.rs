@@ -207,7 +207,7 @@ fn edge_cases() -> Vec<(&'static str, ConvGeometry)> {
         ),
         // the weight's gradient by channel in groups of 2 entries (the transposed upstream
         // gradient, 1678 positions x 32 lanes an entry, kept under 128 Ki elements), the last
-        // group short: lanes 28..32 must stay zero in the reused buffer
+        // group short, so the reused buffer still holds the previous group's values past it
         (
             "O = 28, 40x40, groups of 2",
             conv2d(3, 2, 28, [40, 40], [3, 3], 1, [1, 1], 1),
