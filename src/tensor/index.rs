@@ -43,6 +43,20 @@ impl<S: Shape, const N: usize> Clone for IndexTensor<S, N> {
 }
 
 impl<S: Shape, const N: usize> IndexTensor<S, N> {
+    /// The same ids with the bound `M`, sharing the storage. Called only where a trait bound
+    /// has proven `M == N` at compile time (the class and vocabulary guards of
+    /// `shape::lookup`), so every id stays below the new bound.
+    pub(crate) fn rebound<const M: usize>(&self) -> IndexTensor<S, M> {
+        debug_assert!(
+            self.data.iter().all(|&i| i < M),
+            "rebound: an id is not below {M}"
+        );
+        IndexTensor {
+            shape: self.shape,
+            data: Arc::clone(&self.data),
+        }
+    }
+
     /// `data` (row-major) in `shape`, or an error naming the first value `>= N` and its
     /// position, or both lengths when they differ.
     pub fn from_vec_shaped(shape: S, data: Vec<usize>) -> Result<Self> {
