@@ -46,8 +46,7 @@ pub use conv::{
 };
 pub use conv::{Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut, Conv2dShape, Conv2dSize};
 pub use lookup::{
-    AppendDim, AxisClasses, ClassLabels, Ids, LabelClasses, LabelsFor, ResultClasses, TokenIds,
-    Vocabulary, VocabularyFor,
+    AppendDim, AxisClasses, LabelClasses, LabelsFor, ResultClasses, Vocabulary, VocabularyFor,
 };
 pub use params::{
     Axis, ConvAxes, ConvHyperParams, ConvParams, ConvParams2d, Minitorch, Pool1d, Pool2d,
