@@ -11,7 +11,7 @@
 //! cargo bench --bench speed -- --kernels             # also each kernel alone, on slices
 //! cargo bench --bench speed -- --list                # the case names, one a line
 //! cargo bench --bench speed -- --min                 # the fastest run, not the median
-//! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time: for A/B tests on a busy machine
+//! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time (1-thread pools): for a busy machine
 //! cargo bench --bench speed -- --run-time-sizes      # direct kernels without compile-time sizes
 //! cargo bench --bench speed -- --portable            # the kernels' baseline copies (no AVX-512)
 //! ```
@@ -258,6 +258,7 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     matmul_case::<2048>(&mut cases);
     max_pool_cases(&mut cases);
     lenet5_step_case(&mut cases);
+    resnet18_step_case(&mut cases);
     cases
 }
 
@@ -337,6 +338,141 @@ fn lenet5_step_case(cases: &mut Vec<Case>) {
             );
             let labels = IndexTensor::<(usize,), 10>::from_fn_shaped((64,), |[i]| (i * 7) % 10)
                 .expect("labels below 10");
+            Box::new(move || {
+                let loss = model.forward(black_box(x.clone())).cross_entropy(&labels);
+                sgd.step(&mut model, &loss.backward());
+            })
+        }),
+    });
+}
+
+/// 3x3 convolutions with padding 1: stride 1 keeps the plane, stride 2 halves it.
+type Same = ConvParams<1, 1>;
+type Halve = ConvParams<2, 1>;
+/// The 1x1 shortcut of a block that halves the plane: stride 2, no padding.
+type Shortcut = ConvParams<2, 0>;
+
+shapetorch::model! {
+    /// ResNet-18 for 3x32x32 inputs, without normalisation, as in `benches/torch_compare.py`:
+    /// a 3x3 stem to 64 channels, 8 BasicBlocks (64, 64, 128, 128, 256, 256, 512, 512
+    /// channels; the first of each pair after the first halves the plane with a stride-2 conv
+    /// and a 1x1 stride-2 shortcut), 4x4 average pooling, a linear map to 10 classes. The
+    /// fields are named `b<block>_<conv>`; `sc` is the shortcut.
+    struct ResNet18 {
+        stem: Conv2d<f32, 3, 64, 3, 3, Same>,
+        b1_1: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b1_2: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b2_1: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b2_2: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b3_1: Conv2d<f32, 64, 128, 3, 3, Halve>,
+        b3_2: Conv2d<f32, 128, 128, 3, 3, Same>,
+        b3_sc: Conv2d<f32, 64, 128, 1, 1, Shortcut>,
+        b4_1: Conv2d<f32, 128, 128, 3, 3, Same>,
+        b4_2: Conv2d<f32, 128, 128, 3, 3, Same>,
+        b5_1: Conv2d<f32, 128, 256, 3, 3, Halve>,
+        b5_2: Conv2d<f32, 256, 256, 3, 3, Same>,
+        b5_sc: Conv2d<f32, 128, 256, 1, 1, Shortcut>,
+        b6_1: Conv2d<f32, 256, 256, 3, 3, Same>,
+        b6_2: Conv2d<f32, 256, 256, 3, 3, Same>,
+        b7_1: Conv2d<f32, 256, 512, 3, 3, Halve>,
+        b7_2: Conv2d<f32, 512, 512, 3, 3, Same>,
+        b7_sc: Conv2d<f32, 256, 512, 1, 1, Shortcut>,
+        b8_1: Conv2d<f32, 512, 512, 3, 3, Same>,
+        b8_2: Conv2d<f32, 512, 512, 3, 3, Same>,
+        fc: Linear<f32, 512, 10>,
+    }
+}
+
+/// A BasicBlock without normalisation: `relu(conv2(relu(conv1(x))) + shortcut(x))`, the
+/// shortcut the identity when there is none.
+macro_rules! basic_block {
+    ($x:expr, $conv1:expr, $conv2:expr) => {{
+        let x = $x;
+        let y = $conv2.forward($conv1.forward(x.clone()).relu());
+        (&y + &x).relu()
+    }};
+    ($x:expr, $conv1:expr, $conv2:expr, $shortcut:expr) => {{
+        let x = $x;
+        let y = $conv2.forward($conv1.forward(x.clone()).relu());
+        (&y + &$shortcut.forward(x)).relu()
+    }};
+}
+
+impl ResNet18 {
+    fn forward(
+        &self,
+        x: Tensor<f32, (usize, Dim<3>, Dim<32>, Dim<32>)>,
+    ) -> Tensor<f32, (usize, Dim<10>)> {
+        let x = self.stem.forward(x).relu(); // [B, 64, 32, 32]
+        let x = basic_block!(x, self.b1_1, self.b1_2);
+        let x = basic_block!(x, self.b2_1, self.b2_2);
+        let x = basic_block!(x, self.b3_1, self.b3_2, self.b3_sc); // [B, 128, 16, 16]
+        let x = basic_block!(x, self.b4_1, self.b4_2);
+        let x = basic_block!(x, self.b5_1, self.b5_2, self.b5_sc); // [B, 256, 8, 8]
+        let x = basic_block!(x, self.b6_1, self.b6_2);
+        let x = basic_block!(x, self.b7_1, self.b7_2, self.b7_sc); // [B, 512, 4, 4]
+        let x = basic_block!(x, self.b8_1, self.b8_2);
+        self.fc.forward(x.avg_pool2d::<4, 4>().flatten())
+    }
+}
+
+/// FLOPs of one ResNet-18 training step on `batch` 3x32x32 inputs: each conv's forward
+/// `O·OH·OW·C·KH·KW` multiply-adds, as many for the weight's gradient and for the input's
+/// (but the stem's: the data needs none), the linear map likewise; two FLOPs each.
+fn resnet18_step_flop(batch: usize) -> f64 {
+    // (in channels, out channels, kernel side, output side), the stem first
+    let convs = [
+        (3, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 128, 3, 16),
+        (128, 128, 3, 16),
+        (64, 128, 1, 16),
+        (128, 128, 3, 16),
+        (128, 128, 3, 16),
+        (128, 256, 3, 8),
+        (256, 256, 3, 8),
+        (128, 256, 1, 8),
+        (256, 256, 3, 8),
+        (256, 256, 3, 8),
+        (256, 512, 3, 4),
+        (512, 512, 3, 4),
+        (256, 512, 1, 4),
+        (512, 512, 3, 4),
+        (512, 512, 3, 4),
+    ];
+    let macs = |&(c, o, k, side): &(usize, usize, usize, usize)| o * side * side * c * k * k;
+    let forward = convs.iter().map(macs).sum::<usize>() + 512 * 10;
+    let stem = macs(&convs[0]);
+    2.0 * (batch * (3 * forward - stem)) as f64
+}
+
+/// `resnet18 step b=32`: one training step of [`ResNet18`] on a batch of 32 (forward,
+/// cross-entropy, backward, SGD with momentum 0.9), the parameters traced once and updated in
+/// place ([`resnet18_step_flop`]).
+fn resnet18_step_case(cases: &mut Vec<Case>) {
+    const BATCH: usize = 32;
+    cases.push(Case {
+        name: format!("resnet18 step b={BATCH}"),
+        pass: "step",
+        variant: "api".into(),
+        flop: resnet18_step_flop(BATCH),
+        setup: Box::new(|| {
+            let mut model = ResNet18::new(0);
+            let tape = Tape::new();
+            model.trace(&tape);
+            let mut sgd = Sgd::new(0.01).momentum(0.9);
+            let x = Tensor::<f32, (usize, Dim<3>, Dim<32>, Dim<32>)>::randn_shaped(
+                (BATCH, Dim, Dim, Dim),
+                1,
+                0.0,
+                1.0,
+            );
+            let labels =
+                IndexTensor::<(usize,), 10>::from_fn_shaped((BATCH,), |[i]| (i * 7) % 10)
+                    .expect("labels below 10");
             Box::new(move || {
                 let loss = model.forward(black_box(x.clone())).cross_entropy(&labels);
                 sgd.step(&mut model, &loss.backward());
@@ -431,9 +567,7 @@ fn main() {
     let runs: usize = value("--runs").map_or(21, |r| r.parse().expect("--runs takes a number"));
     let filter = value("--filter").unwrap_or_default();
     let min = args.iter().any(|a| a == "--min");
-    let clock = Clock {
-        cpu: args.iter().any(|a| a == "--cpu"),
-    };
+    let cpu = args.iter().any(|a| a == "--cpu");
     let all_algorithms = args.iter().any(|a| a == "--algorithms");
     let kernels = args.iter().any(|a| a == "--kernels");
     let run_time = args.iter().any(|a| a == "--run-time-sizes");
@@ -454,6 +588,8 @@ fn main() {
             .num_threads(t)
             .build()
             .expect("a rayon pool");
+        // On-CPU time measures one thread's work only: other pools keep the wall clock.
+        let clock = Clock { cpu: cpu && t == 1 };
         // The tensors are built and used on the pool's thread (a traced tensor is not `Send`).
         pool.install(|| {
             for case in selected() {
