@@ -470,9 +470,8 @@ fn resnet18_step_case(cases: &mut Vec<Case>) {
                 0.0,
                 1.0,
             );
-            let labels =
-                IndexTensor::<(usize,), 10>::from_fn_shaped((BATCH,), |[i]| (i * 7) % 10)
-                    .expect("labels below 10");
+            let labels = IndexTensor::<(usize,), 10>::from_fn_shaped((BATCH,), |[i]| (i * 7) % 10)
+                .expect("labels below 10");
             Box::new(move || {
                 let loss = model.forward(black_box(x.clone())).cross_entropy(&labels);
                 sgd.step(&mut model, &loss.backward());
