@@ -30,7 +30,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use shapetorch::ops::conv::{self, cpu::Isa, direct, unroll, ConvAlgorithm, ConvGeometry};
+use shapetorch::ops::conv::{cpu::Isa, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPlan};
 use shapetorch::prelude::*;
 
 /// One benchmark: a name, its FLOPs, and what builds its inputs and returns the closure that
@@ -103,51 +103,42 @@ fn macs2d(b: usize, c: usize, h: usize, w: usize, o: usize, k: usize) -> usize {
     b * o * (h - k + 1) * (w - k + 1) * c * k * k
 }
 
-/// A kernel's signature (`forward(g, input, weight, output)` and the two gradients alike).
-type Kernel = fn(&ConvGeometry, &[f32], &[f32], &mut [f32]);
-
-/// Every kernel module's forward, grad_input and grad_weight on one geometry, on slices
-/// allocated once (no tape, no allocation of results): `--kernels`.
+/// Each pass of one geometry, by each kernel family and by the plan's own choice (`auto`),
+/// on slices allocated once (no tape, no allocation of results): `--kernels`. The plan is made
+/// once, when the case is set up (under the run's override), as a convolution call makes it.
 fn kernel_cases(cases: &mut Vec<Case>, name: &str, g: ConvGeometry) {
-    let kernels: [(&str, [Kernel; 3]); 2] = [
-        (
-            "direct",
-            [direct::forward, direct::grad_input, direct::grad_weight],
-        ),
-        (
-            "unroll",
-            [unroll::forward, unroll::grad_input, unroll::grad_weight],
-        ),
-    ];
-    for (module, [fwd, gx, gw]) in kernels {
-        for (pass, f, sizes) in [
+    let variants = ConvAlgorithm::ALL
+        .iter()
+        .copied()
+        .chain([ConvAlgorithm::Auto]);
+    for algorithm in variants {
+        for (pass, sizes) in [
             (
                 "kernel fwd",
-                fwd,
                 [g.input_len(), g.weight_len(), g.output_len()],
             ),
-            (
-                "kernel gx",
-                gx,
-                [g.output_len(), g.weight_len(), g.input_len()],
-            ),
-            (
-                "kernel gw",
-                gw,
-                [g.output_len(), g.input_len(), g.weight_len()],
-            ),
+            ("kernel gx", [g.output_len(), g.weight_len(), g.input_len()]),
+            ("kernel gw", [g.output_len(), g.input_len(), g.weight_len()]),
         ] {
             cases.push(Case {
                 name: name.to_string(),
                 pass,
-                variant: module.to_string(),
+                variant: format!("{algorithm:?}").to_lowercase(),
                 flop: 2.0 * g.macs() as f64,
                 setup: Box::new(move || {
+                    let plan = ConvPlan::with::<f32>(&g, algorithm);
                     let mut rng = shapetorch::tensor::Rng::new(3);
                     let mut v =
                         |n: usize| -> Vec<f32> { (0..n).map(|_| rng.normal() as f32).collect() };
                     let (a, b, mut out) = (v(sizes[0]), v(sizes[1]), v(sizes[2]));
-                    Box::new(move || f(&g, black_box(&a), black_box(&b), black_box(&mut out)))
+                    Box::new(move || {
+                        let (a, b, out) = (black_box(&a), black_box(&b), black_box(&mut out));
+                        match pass {
+                            "kernel fwd" => plan.forward(a, b, out),
+                            "kernel gx" => plan.grad_input(a, b, out),
+                            _ => plan.grad_weight(a, b, out),
+                        }
+                    })
                 }),
             });
         }
@@ -592,13 +583,15 @@ fn main() {
         // The tensors are built and used on the pool's thread (a traced tensor is not `Send`).
         pool.install(|| {
             for case in selected() {
-                let mut run = (case.setup)();
-                let mut time = || median_time(&mut run, runs, min, clock);
-                let time = match (run_time, portable) {
-                    (true, _) => conv::run_time_sizes(time),
-                    (_, true) => Isa::Portable.cap(time),
-                    _ => time(),
+                let settings = ConvOverride {
+                    run_time_sizes: run_time,
+                    isa: portable.then_some(Isa::Portable),
+                    ..ConvOverride::default()
                 };
+                let time = settings.run(|| {
+                    let mut run = (case.setup)();
+                    median_time(&mut run, runs, min, clock)
+                });
                 let s = time.as_secs_f64();
                 println!(
                     "{}\t{}\t{}\t{t}\t{s:.6e}\t{:.1}",
