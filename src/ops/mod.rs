@@ -8,6 +8,7 @@ mod dropout;
 mod embedding;
 pub mod linear;
 mod loss;
+mod parallel;
 pub mod pool;
 mod softmax;
 mod unroll;
