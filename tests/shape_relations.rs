@@ -107,7 +107,7 @@ fn linear_checks_runtime_features_when_it_runs() {
 
 #[test]
 #[should_panic(
-    expected = "convolution: the bias length differs from the weight's output channels: 3 vs 4"
+    expected = "conv1d: the bias length differs from the weight's output channels: 3 vs 4"
 )]
 fn conv_bias_of_runtime_length_is_checked_when_it_runs() {
     let x = Tensor3::<f64, 1, 2, 6>::zeros();
