@@ -50,6 +50,10 @@
 //! # let _ = y;
 //! ```
 //!
+//! NaN as in PyTorch: a window holding a NaN pools to NaN, and its gradient goes to the last
+//! NaN of the window (PyTorch's kernel takes a tap when `v > max || isnan(v)`); a window of
+//! `-inf` gives `-inf`, its gradient going to its first tap.
+//!
 //! Backward: max pooling sends each output's gradient to the (first, in row-major window
 //! order) maximum of its window, whose position the forward pass records; average pooling
 //! spreads it evenly over the window's `KH*KW` taps (those in the padding are dropped). `tile`
