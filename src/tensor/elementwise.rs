@@ -42,7 +42,7 @@ impl<E> Derivative<E, fn(E) -> E> {
 impl<E: Element, S: Shape> Tensor<E, S> {
     /// Applies `f` elementwise and records the backward pass `grad_x += grad_y * dy/dx`,
     /// keeping only what `derivative` needs.
-    fn unary<D>(&self, op: &str, f: impl Fn(E) -> E, derivative: Derivative<E, D>) -> Self
+    fn unary<D>(&self, op: &'static str, f: impl Fn(E) -> E, derivative: Derivative<E, D>) -> Self
     where
         D: Fn(E) -> E + Send + 'static,
     {

@@ -102,7 +102,7 @@ fn geometry<P: PoolHyperParams>(dims: &[usize], [out_h, out_w]: [usize; 2]) -> P
 /// Runs a max pooling described by `g` and records its backward pass, which keeps only the
 /// argmax of each window.
 fn max_pool_op<E: Element, Sx: Shape, So: Shape>(
-    op: &str,
+    op: &'static str,
     g: PoolGeometry,
     input: &Tensor<E, Sx>,
     out_shape: So,
@@ -122,7 +122,7 @@ fn max_pool_op<E: Element, Sx: Shape, So: Shape>(
 /// Runs an average pooling described by `g` and records its backward pass, which keeps only
 /// the geometry.
 fn avg_pool_op<E: Element, Sx: Shape, So: Shape>(
-    op: &str,
+    op: &'static str,
     g: PoolGeometry,
     input: &Tensor<E, Sx>,
     out_shape: So,
