@@ -183,7 +183,7 @@ fn main() {
         std::process::exit(2);
     });
     let start = Instant::now();
-    let data = Mnist1d::generate(&Mnist1dArgs::default());
+    let data = Mnist1d::generate(&Mnist1dArgs::default()).unwrap();
     println!(
         "MNIST-1D: {} training and {} test sequences of {} (generated in {:.2} s); \
          Adam lr {}, batch {}, {} steps, {} threads",
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_short_run_learns() {
-        let data = Mnist1d::generate(&Mnist1dArgs::default());
+        let data = Mnist1d::generate(&Mnist1dArgs::default()).unwrap();
         let o = Options {
             seeds: vec![0],
             steps: 200,
