@@ -433,7 +433,7 @@ fn classify<M: SentenceModel>(o: &Cli, corpus: &Corpus) -> Result<(), Failure> {
     let weights = o.out();
     let mut model = M::new(o.seed);
     model.load(&weights).map_err(|e| match e {
-        shapetorch::Error::Io { .. } => cli::runtime(format!(
+        shapetorch::Error::Io { .. } if !weights.exists() => cli::runtime(format!(
             "{e}\n(train first: cargo run --release --example sentiment_cnn -- --model {})",
             o.model.as_str()
         )),
