@@ -29,8 +29,16 @@ pub fn read_mr(path: impl AsRef<Path>) -> Result<Vec<MrSentence>> {
     parse_mr(std::io::BufReader::new(file), &name)
 }
 
-/// Parses MR lines from `reader`; `file` names it in errors.
-pub(crate) fn parse_mr(reader: impl BufRead, file: &str) -> Result<Vec<MrSentence>> {
+/// Parses MR lines from `reader` (the file's format, from any reader: a slice, a socket);
+/// `file` names it in errors.
+///
+/// ```
+/// use shapetorch::text::parse_mr;
+/// let rows = parse_mr("label\tfold\tsentence\n1\t3\tGood.\n".as_bytes(), "mr.tsv")?;
+/// assert_eq!((rows[0].label, rows[0].fold, rows[0].text.as_str()), (1, 3, "Good."));
+/// # Ok::<(), shapetorch::Error>(())
+/// ```
+pub fn parse_mr(reader: impl BufRead, file: &str) -> Result<Vec<MrSentence>> {
     let mut out = Vec::new();
     let mut lines = reader.lines();
     let error = |line: usize, message: String| Error::Parse {
