@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
-use crate::files::{open_regular, read_at_most, read_error};
+use crate::files::{open_regular, read_at_most, read_error, read_expected};
 
 /// The magic number of an IDX file of unsigned bytes with 3 dims (images).
 const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -314,7 +314,13 @@ fn parse_idx(mut bytes: impl Read, source: Source, file: &str, kind: &Kind) -> R
         _ => {}
     }
     let limit = u64::try_from(data_len).unwrap_or(u64::MAX);
-    let (data, more) = read_at_most(&mut bytes, limit).map_err(|e| source.error(file, e))?;
+    let read = match source {
+        // a regular file of the right length: one buffer of the data's size
+        Source::Raw { len: Some(_) } => read_expected(&mut bytes, limit, limit),
+        // else the buffer grows as the bytes arrive, up to what the header declares
+        _ => read_at_most(&mut bytes, limit),
+    };
+    let (data, more) = read.map_err(|e| source.error(file, e))?;
     if more {
         // count the rest (without keeping it) to say how long the file is
         let rest =

@@ -277,8 +277,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `KH` divides `H` and `KW` divides `W` ("tile: the tile height 3 does not divide the input
     /// height 28"). Pooling is a tile and a reduction over the last axis:
     /// `x.tile::<2, 2>().max::<4>()` is `x.max_pool2d::<2, 2>()`, `.mean::<4>()` is
-    /// `avg_pool2d`. Generic code bounds the input shape with [`TileShape<KH, KW>`] and names
-    /// the output [`Tiled`].
+    /// `avg_pool2d` (with NaN in a tile both give NaN, but as in PyTorch the gradient goes to
+    /// the tile's first NaN through `max`, to its last through `max_pool2d`). Generic code
+    /// bounds the input shape with [`TileShape<KH, KW>`] and names the output [`Tiled`].
     pub fn tile<const KH: usize, const KW: usize>(&self) -> Tensor<E, Tiled<S, KH, KW>>
     where
         S: BatchDim + SelectAxis<1> + TileShape<KH, KW>,
