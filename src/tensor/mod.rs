@@ -23,7 +23,7 @@ mod views;
 
 pub use crate::element::Element;
 pub(crate) use gemm::{matmul_into, MatRef};
-pub use index::IndexTensor;
+pub use index::{ClassLabels, Ids, IndexTensor, TokenIds};
 pub use random::Rng;
 pub(crate) use reduce::split_at_axis;
 

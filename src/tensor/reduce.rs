@@ -21,7 +21,8 @@
 //! ```
 
 use super::{Element, IndexTensor, Tensor};
-use crate::shape::{Dim, MaxOut, MaxShape, MeanShape, SelectAxis, Shape, SumShape};
+
+use crate::shape::{AxisClasses, MaxOut, MaxShape, MeanShape, SelectAxis, Shape, SumShape};
 
 /// Splits `dims` around `axis` into `(outer, n, inner)`: the element `[o, k, i]` of that 3-D
 /// view lies at `(o * n + k) * inner + i`.
@@ -176,9 +177,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// let predicted: IndexTensor<Rank1<2>, 3> = logits.argmax::<1, 3>();
     /// assert_eq!(predicted.to_vec(), vec![1, 0]);
     /// ```
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn argmax<const I: usize, const N: usize>(&self) -> IndexTensor<MaxOut<S, I>, N>
-    where
-        S: MaxShape<I> + SelectAxis<I, Dim = Dim<N>>,
+    where S: MaxShape<I> + SelectAxis<I>, crate::shape::markers::argmax: AxisClasses<<S as SelectAxis<I>>::Dim, N>,
     {
         let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
         assert!(n > 0, "argmax: axis {I} is empty");
