@@ -1,5 +1,7 @@
-//! Optimisers: [`Sgd`] (momentum, weight decay) and [`Adam`] (and AdamW), updating a model's
-//! parameters in place from the gradients of one `backward()`, with PyTorch's update rules.
+//! Training a model: optimisers ([`Sgd`] with momentum, [`Adam`] and AdamW) updating its
+//! parameters in place from the gradients of one `backward()` with PyTorch's update rules;
+//! learning-rate schedules ([`LrScheduler`] running PyTorch's [`StepLR`], [`CosineAnnealingLR`],
+//! [`OneCycleLR`], ...); gradient clipping ([`clip_grad_norm`]); and resumable [`Checkpoint`]s.
 //!
 //! State (momentum buffers, moment estimates) is kept per parameter, keyed by its name, and
 //! remembers the shape it was made for: an optimiser stepped on a parameter of another shape
@@ -12,24 +14,33 @@
 //!     struct Regression { fc: Linear<f64, 1, 1> }
 //! }
 //!
-//! // Fit y = 2x + 1 with Adam.
+//! // Fit y = 2x + 1 with Adam, the learning rate annealed over the 300 steps.
 //! let mut model = Regression::new(0);
 //! let tape = Tape::new();
 //! model.trace(&tape);
 //! let x = Tensor2::<f64, 4, 1>::from_slice(&[0.0, 1.0, 2.0, 3.0]).unwrap();
 //! let y = Tensor2::<f64, 4, 1>::from_slice(&[1.0, 3.0, 5.0, 7.0]).unwrap();
 //! let mut adam = Adam::new(0.1);
+//! let mut schedule = LrScheduler::new(&mut adam, CosineAnnealingLR::new(300)).unwrap();
 //! for _ in 0..300 {
 //!     let loss = (&model.fc.forward(x.clone()) - &y).powi(2).mean_all();
 //!     adam.step(&mut model, &loss.backward());
+//!     schedule.step(&mut adam);
 //! }
 //! assert!((model.fc.weight[[0, 0]] - 2.0).abs() < 0.05);
 //! ```
 
 mod adam;
+mod clip;
+pub mod schedule;
 mod sgd;
 
 pub use adam::Adam;
+pub use clip::{clip_grad_norm, clip_grads_with_norm, get_total_norm};
+pub use schedule::{
+    AnnealStrategy, CosineAnnealingLR, ExponentialLR, LinearLR, LrScheduler, MultiStepLR,
+    OneCycleLR, Schedule, SequentialLR, StepLR,
+};
 pub use sgd::Sgd;
 
 use std::collections::{BTreeMap, HashMap};
