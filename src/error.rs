@@ -366,5 +366,28 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// The same error with `file` as the file it names, for the kinds that name one: state
+    /// checked before it was known where it came from.
+    pub(crate) fn in_file(self, file: &str) -> Self {
+        match self {
+            Error::StateMismatch {
+                field, saved, here, ..
+            } => Error::StateMismatch {
+                file: file.into(),
+                field,
+                saved,
+                here,
+            },
+            Error::StateFormat { field, message, .. } => Error::StateFormat {
+                file: file.into(),
+                field,
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
 /// The crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -31,11 +31,13 @@
 //! ```
 
 mod adam;
+pub mod checkpoint;
 mod clip;
 pub mod schedule;
 mod sgd;
 
 pub use adam::Adam;
+pub use checkpoint::Checkpoint;
 pub use clip::{clip_grad_norm, clip_grads_with_norm, get_total_norm};
 pub use schedule::{
     AnnealStrategy, CosineAnnealingLR, ExponentialLR, LinearLR, LrScheduler, MultiStepLR,

@@ -413,6 +413,45 @@ impl Schedule {
             Schedule::SequentialLR(_) => "SequentialLR",
         }
     }
+
+    /// The arguments as `(name, exact text)` pairs, PyTorch's names and order.
+    fn arguments(&self) -> Vec<(&'static str, String)> {
+        let f = |x: f64| format!("{x:?}");
+        match self {
+            Schedule::StepLR(s) => vec![
+                ("step_size", s.step_size.to_string()),
+                ("gamma", f(s.gamma)),
+            ],
+            Schedule::MultiStepLR(s) => {
+                vec![
+                    ("milestones", format!("{:?}", s.milestones)),
+                    ("gamma", f(s.gamma)),
+                ]
+            }
+            Schedule::ExponentialLR(s) => vec![("gamma", f(s.gamma))],
+            Schedule::CosineAnnealingLR(s) => {
+                vec![("T_max", s.t_max.to_string()), ("eta_min", f(s.eta_min))]
+            }
+            Schedule::LinearLR(s) => vec![
+                ("start_factor", f(s.start_factor)),
+                ("end_factor", f(s.end_factor)),
+                ("total_iters", s.total_iters.to_string()),
+            ],
+            Schedule::OneCycleLR(s) => vec![
+                ("max_lr", f(s.max_lr)),
+                ("total_steps", s.total_steps.to_string()),
+                ("pct_start", f(s.pct_start)),
+                ("anneal_strategy", format!("{:?}", s.anneal_strategy)),
+                ("cycle_momentum", s.cycle_momentum.to_string()),
+                ("base_momentum", f(s.base_momentum)),
+                ("max_momentum", f(s.max_momentum)),
+                ("div_factor", f(s.div_factor)),
+                ("final_div_factor", f(s.final_div_factor)),
+                ("three_phase", s.three_phase.to_string()),
+            ],
+            Schedule::SequentialLR(s) => vec![("milestones", format!("{:?}", s.milestones))],
+        }
+    }
 }
 
 /// One of the values `OneCycleLR` keeps in the parameter group.
@@ -727,6 +766,22 @@ impl Node {
             _ => None,
         }
     }
+
+    /// Calls `f` with the node's path (`schedule`, `schedule.0`, ...) and the node, depth first.
+    fn for_each<'a>(&'a self, path: &str, f: &mut impl FnMut(&str, &'a Node)) {
+        f(path, self);
+        for (i, child) in self.children.iter().enumerate() {
+            child.for_each(&format!("{path}.{i}"), f);
+        }
+    }
+
+    /// [`for_each`](Self::for_each), mutably.
+    fn for_each_mut(&mut self, path: &str, f: &mut impl FnMut(&str, &mut Node)) {
+        f(path, self);
+        for (i, child) in self.children.iter_mut().enumerate() {
+            child.for_each_mut(&format!("{path}.{i}"), f);
+        }
+    }
 }
 
 /// The checks PyTorch's constructors make, and those of steps that would divide by zero.
@@ -937,6 +992,122 @@ impl LrScheduler {
     /// The schedule being run.
     pub fn schedule(&self) -> &Schedule {
         &self.root.schedule
+    }
+
+    /// What a checkpoint compares: the schedule's kind and arguments, and the values fixed at
+    /// construction (base learning rates, `OneCycleLR`'s group values), as `(field, text)`.
+    pub(crate) fn config_fields(&self) -> Vec<(String, String)> {
+        let f = |x: f64| format!("{x:?}");
+        let mut fields = Vec::new();
+        self.root.for_each("schedule", &mut |path, node| {
+            fields.push((path.to_string(), node.schedule.name().to_string()));
+            for (name, value) in node.schedule.arguments() {
+                fields.push((format!("{path}.{name}"), value));
+            }
+            if node.children.is_empty() {
+                fields.push((format!("{path}.base_lr"), f(node.base_lr)));
+            }
+        });
+        let g = &self.group;
+        let initial_lr = g.initial_lr.expect("every schedule sets initial_lr");
+        fields.push(("schedule.initial_lr".into(), f(initial_lr)));
+        // OneCycleLR's entries (NaN, and left out, when no OneCycleLR set them)
+        for (name, value) in [
+            ("max_lr", g.max_lr),
+            ("min_lr", g.min_lr),
+            ("max_momentum", g.max_momentum),
+            ("base_momentum", g.base_momentum),
+        ] {
+            if !value.is_nan() {
+                fields.push((format!("schedule.{name}"), f(value)));
+            }
+        }
+        fields
+    }
+
+    /// What a checkpoint restores: the learning rate, the momentum, and each scheduler's
+    /// `last_epoch` and `_step_count`, as `(field, text)`.
+    pub(crate) fn state_fields(&self) -> Vec<(String, String)> {
+        let mut fields = vec![
+            ("schedule.lr".to_string(), format!("{:?}", self.group.lr)),
+            (
+                "schedule.momentum".to_string(),
+                self.group
+                    .momentum
+                    .map_or("none".into(), |m| format!("{m:?}")),
+            ),
+        ];
+        self.root.for_each("schedule", &mut |path, node| {
+            fields.push((format!("{path}.last_epoch"), node.last_epoch.to_string()));
+            fields.push((format!("{path}.step_count"), node.step_count.to_string()));
+        });
+        fields
+    }
+
+    /// Restores the state that [`state_fields`](Self::state_fields) wrote, looked up with
+    /// `get`; the configuration must have been compared already. Checks every field before
+    /// changing anything; errors name the field (their file is filled in by the caller).
+    pub(crate) fn load_state(&mut self, get: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+        let field = |name: &str| {
+            get(name).ok_or_else(|| Error::StateFormat {
+                file: String::new(),
+                field: name.to_string(),
+                message: "missing".into(),
+            })
+        };
+        let bad = |name: &str, value: &str| Error::StateFormat {
+            file: String::new(),
+            field: name.to_string(),
+            message: format!("`{value}` is not a valid value"),
+        };
+        let lr_text = field("schedule.lr")?;
+        let lr: f64 = lr_text.parse().map_err(|_| bad("schedule.lr", &lr_text))?;
+        let momentum_text = field("schedule.momentum")?;
+        let momentum = match momentum_text.as_str() {
+            "none" => None,
+            text => Some(
+                text.parse::<f64>()
+                    .map_err(|_| bad("schedule.momentum", text))?,
+            ),
+        };
+        if momentum.is_some() != self.group.momentum.is_some() {
+            return Err(Error::StateMismatch {
+                file: String::new(),
+                field: "schedule.momentum".into(),
+                saved: momentum_text,
+                here: if momentum.is_some() {
+                    "none"
+                } else {
+                    "a momentum"
+                }
+                .into(),
+            });
+        }
+        let mut counts = Vec::new();
+        let mut problem = None;
+        self.root.for_each("schedule", &mut |path, _| {
+            for what in ["last_epoch", "step_count"] {
+                let name = format!("{path}.{what}");
+                match field(&name) {
+                    Ok(text) => match text.parse::<i64>() {
+                        Ok(v) => counts.push(v),
+                        Err(_) => problem = problem.take().or(Some(bad(&name, &text))),
+                    },
+                    Err(e) => problem = problem.take().or(Some(e)),
+                }
+            }
+        });
+        if let Some(e) = problem {
+            return Err(e);
+        }
+        self.group.lr = lr;
+        self.group.momentum = momentum;
+        let mut counts = counts.into_iter();
+        self.root.for_each_mut("schedule", &mut |_, node| {
+            node.last_epoch = counts.next().expect("counted above");
+            node.step_count = counts.next().expect("counted above");
+        });
+        Ok(())
     }
 }
 
