@@ -38,6 +38,16 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 //!
+//! # A resumable training loop
+//!
+//! Reshuffle each epoch from a seed and the epoch number (`Batches::shuffled(n, batch_size,
+//! seed + epoch)`), iterate with `while let Some(batch) = batches.next()` so that the batches
+//! can be saved mid-epoch, and keep the epoch and the step in the metadata. To resume, build
+//! the model, optimiser, scheduler and batches as at the start (any seed for the model:
+//! everything is overwritten), `load`, and read the epoch and step back: the batches then
+//! continue the saved epoch at the saved offset. `train` in `tests/checkpoint.rs` is such a
+//! loop, checked to resume bit for bit in a fresh process.
+//!
 //! # What the file holds
 //!
 //! Tensors: `model.<name>` for each parameter and buffer (as a weights file holds them, under
