@@ -194,6 +194,55 @@ pub enum Error {
         /// The tensor's name.
         tensor: String,
     },
+
+    // ---- Optimisers, schedules and checkpoints (`crate::optim`) ----
+    /// An optimiser asked to update a parameter whose shape differs from the shape its state
+    /// under that name was made for (one optimiser used on two models, say).
+    OptimizerState {
+        /// The parameter's name (`fc.weight`).
+        parameter: String,
+        /// The shape the optimiser's state (moments, momentum buffer) has.
+        state: Vec<usize>,
+        /// The parameter's shape.
+        parameter_dims: Vec<usize>,
+    },
+    /// A gradient whose length differs from its parameter's.
+    GradientLength {
+        /// The parameter's name.
+        parameter: String,
+        /// The parameter's element count.
+        expected: usize,
+        /// The gradient's.
+        found: usize,
+    },
+    /// A learning-rate schedule with arguments PyTorch rejects, or stepped past its end.
+    Schedule {
+        /// The schedule (`OneCycleLR`).
+        schedule: &'static str,
+        /// What is wrong, with the values.
+        message: String,
+    },
+    /// Saved training state (a checkpoint) that does not fit what it is loaded into: another
+    /// model, optimiser, schedule or data order.
+    StateMismatch {
+        /// The file (or `optimizer state`, `schedule state` for state not read from a file).
+        file: String,
+        /// The first field or tensor that differs (`optimizer.beta2`, `model.fc.weight`).
+        field: String,
+        /// Its value in the saved state (`missing` when absent).
+        saved: String,
+        /// Its value in what the state is loaded into (`absent` when it has none).
+        here: String,
+    },
+    /// A checkpoint field that is missing or does not parse.
+    StateFormat {
+        /// The file.
+        file: String,
+        /// The field.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -334,11 +383,68 @@ impl fmt::Display for Error {
                 f,
                 "{file}: tensor `{tensor}` is not a parameter of the model"
             ),
+            Error::OptimizerState {
+                parameter,
+                state,
+                parameter_dims,
+            } => write!(
+                f,
+                "optimizer: its state for `{parameter}` was made for shape {state:?}, but the \
+                 parameter has shape {parameter_dims:?} (one optimizer used on two models?)"
+            ),
+            Error::GradientLength {
+                parameter,
+                expected,
+                found,
+            } => write!(
+                f,
+                "optimizer: the gradient of `{parameter}` has {found} elements, the parameter \
+                 {expected}"
+            ),
+            Error::Schedule { schedule, message } => write!(f, "{schedule}: {message}"),
+            Error::StateMismatch {
+                file,
+                field,
+                saved,
+                here,
+            } => write!(
+                f,
+                "{file}: `{field}` is {saved} in the saved state but {here} here \
+                 (a checkpoint of another model, optimizer or schedule?)"
+            ),
+            Error::StateFormat {
+                file,
+                field,
+                message,
+            } => write!(f, "{file}: checkpoint field `{field}`: {message}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The same error with `file` as the file it names, for the kinds that name one: state
+    /// checked before it was known where it came from.
+    pub(crate) fn in_file(self, file: &str) -> Self {
+        match self {
+            Error::StateMismatch {
+                field, saved, here, ..
+            } => Error::StateMismatch {
+                file: file.into(),
+                field,
+                saved,
+                here,
+            },
+            Error::StateFormat { field, message, .. } => Error::StateFormat {
+                file: file.into(),
+                field,
+                message,
+            },
+            other => other,
+        }
+    }
+}
 
 /// The crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
