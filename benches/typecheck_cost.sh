@@ -4,7 +4,8 @@
 # Writes a throw-away binary crate that depends on this checkout and holds N functions, each with
 # one conv2d of a different shape (channels, height, width, kernel, stride, padding, dilation all
 # vary), then times `cargo check` of that crate alone (dependencies already checked,
-# CARGO_INCREMENTAL=0 so no query result is reused), the best of RUNS runs.
+# CARGO_INCREMENTAL=0 so no query result is reused), the best of RUNS runs; with CPU=1 the
+# CPU time (user + system) instead of the wall clock.
 #
 #   benches/typecheck_cost.sh 1 21 101     # prints "N seconds" per N
 #
@@ -49,9 +50,16 @@ for n in "$@"; do
     best=""
     for ((r = 0; r < runs; r++)); do
         touch "$work/src/main.rs"
-        start=$(date +%s.%N)
-        (cd "$work" && cargo check -q)
-        t=$(echo "$(date +%s.%N) - $start" | bc)
+        if [[ -n "${CPU:-}" ]]; then
+            # CPU time (user + system, rustc included): steadier than the wall clock on a
+            # machine shared with other work
+            t=$(cd "$work" && { /usr/bin/time -f "%U %S" cargo check -q 2>&1 >/dev/null; } |
+                tail -1 | awk '{print $1 + $2}')
+        else
+            start=$(date +%s.%N)
+            (cd "$work" && cargo check -q)
+            t=$(echo "$(date +%s.%N) - $start" | bc)
+        fi
         if [[ -z "$best" ]] || (($(echo "$t < $best" | bc))); then best=$t; fi
     done
     echo "$n $best"

@@ -53,6 +53,9 @@ struct Cli {
     /// Learning rate, a finite number above 0 [default: 0.001 with adam, 0.01 with sgd]
     #[arg(long, value_parser = cli::learning_rate)]
     lr: Option<f32>,
+    /// The learning rate's schedule over the run, stepped after every batch
+    #[arg(long, value_enum, default_value_t = ScheduleName::Cosine)]
+    schedule: ScheduleName,
     /// Threads (1 to 1024) [default: one per core]
     #[arg(long, value_parser = cli::threads)]
     threads: Option<usize>,
@@ -80,6 +83,15 @@ enum OptimizerName {
     Adam,
     /// SGD with momentum 0.9
     Sgd,
+}
+
+/// `--schedule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ScheduleName {
+    /// CosineAnnealingLR from --lr down to 0 at the last step
+    Cosine,
+    /// --lr at every step
+    Constant,
 }
 
 impl Cli {
@@ -122,6 +134,14 @@ impl Optim {
             Optim::Sgd(o) => o.step(model, grads),
         }
     }
+
+    /// The optimiser as a schedule drives it.
+    fn as_dyn(&mut self) -> &mut dyn Optimizer<f32> {
+        match self {
+            Optim::Adam(o) => o,
+            Optim::Sgd(o) => o,
+        }
+    }
 }
 
 /// The share of `indices` that `model` classifies right, in evaluation mode.
@@ -147,13 +167,14 @@ fn accuracy<M: MnistModel>(model: &M, set: &Mnist, indices: &[usize]) -> f64 {
 fn train<M: MnistModel>(o: &Cli, train_set: &Mnist, test_set: &Mnist) -> Result<f64, Failure> {
     let mut model = M::new(o.seed);
     println!(
-        "model {} ({} parameters), {} epochs, batch {}, {:?} (lr {}), seed {}, {} threads",
+        "model {} ({} parameters), {} epochs, batch {}, {:?} (lr {}, {:?}), seed {}, {} threads",
         M::NAME,
         model.parameter_count(),
         o.epochs,
         o.batch_size,
         o.optimizer,
         o.lr(),
+        o.schedule,
         o.seed,
         rayon::current_num_threads()
     );
@@ -163,6 +184,18 @@ fn train<M: MnistModel>(o: &Cli, train_set: &Mnist, test_set: &Mnist) -> Result<
         OptimizerName::Adam => Optim::Adam(Adam::new(o.lr())),
         OptimizerName::Sgd => Optim::Sgd(Sgd::new(o.lr()).momentum(0.9)),
     };
+    // the steps of the whole run, for the schedule: every epoch takes the same count
+    let steps_per_epoch = o
+        .limit
+        .unwrap_or(usize::MAX)
+        .min(Batches::shuffled(train_set.len(), o.batch_size, 0).batch_count());
+    let schedule: Schedule = match o.schedule {
+        ScheduleName::Cosine => CosineAnnealingLR::new(o.epochs * steps_per_epoch).into(),
+        // a factor of 1 for ever: the constant rate as a schedule
+        ScheduleName::Constant => ExponentialLR::new(1.0).into(),
+    };
+    let mut schedule = LrScheduler::new(optim.as_dyn(), schedule)
+        .map_err(|e| cli::usage(format!("--schedule: {e}")))?;
     let test: Vec<usize> =
         (0..test_set
             .len()
@@ -195,6 +228,7 @@ fn train<M: MnistModel>(o: &Cli, train_set: &Mnist, test_set: &Mnist) -> Result<
             let loss = model.loss(x, &labels);
             let value = loss.item() as f64;
             optim.step(&mut model, &loss.backward());
+            schedule.step(optim.as_dyn());
             seen += indices.len();
             running = if step == 0 {
                 value
@@ -310,11 +344,16 @@ mod tests {
         Cli::try_parse_from(std::iter::once("mnist_lenet").chain(args.iter().copied()))
     }
 
+    /// A smoke run of `model`: 60 batches of 32. The main model runs the default schedule
+    /// (cosine, over those 60 steps), the others a constant rate, as their thresholds assume.
     fn smoke_options(model: &str, dir: &std::path::Path) -> Cli {
         let out = dir.join(format!("{model}.safetensors"));
         let plot = dir.join(format!("{model}.png"));
         let (out, plot) = (out.to_str().unwrap(), plot.to_str().unwrap());
+        let schedule = if model == "lenet" { "cosine" } else { "constant" };
         parse(&[
+            "--schedule",
+            schedule,
             "--model",
             model,
             "--epochs",
@@ -390,6 +429,9 @@ mod tests {
             "[default: adam]",
             "--lr <LR>",
             "finite number above 0 [default: 0.001 with adam, 0.01 with sgd]",
+            "--schedule <SCHEDULE>",
+            "[default: cosine]",
+            "[possible values: cosine, constant]",
             "--threads <THREADS>",
             "(1 to 1024)",
             "--data <DATA>",
