@@ -317,6 +317,11 @@ impl<E: Element> Gradients<E> {
         self.grads.get(&id).map(|g| &g[..])
     }
 
+    /// The raw gradient of a tensor id, to change in place (gradient clipping scales it).
+    pub fn get_raw_mut(&mut self, id: TensorId) -> Option<&mut [E]> {
+        self.grads.get_mut(&id).map(|g| &mut g[..])
+    }
+
     /// Removes and returns the raw gradient of a tensor id (no copy).
     pub fn take_raw(&mut self, id: TensorId) -> Option<Buffer<E>> {
         self.grads.remove(&id)

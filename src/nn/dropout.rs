@@ -101,7 +101,12 @@ impl<const PERCENT: u32> Init for Dropout<PERCENT> {
 }
 
 impl<E: Element, const PERCENT: u32> Module<E> for Dropout<PERCENT> {
-    fn visit(&mut self, _: &mut Visitor<'_, E>) {}
+    /// No parameters; the seed and the call count are scalar state, which a checkpoint saves
+    /// so that a resumed run draws the masks the uninterrupted one would.
+    fn visit(&mut self, visitor: &mut Visitor<'_, E>) {
+        visitor.scalar("seed", &mut self.seed);
+        visitor.scalar("calls", self.calls.get_mut());
+    }
 
     fn set_training(&mut self, training: bool) {
         self.training = training;

@@ -71,6 +71,11 @@ pub trait Parameter<E: Element> {
     fn id(&self) -> TensorId;
     /// The sizes of its dims.
     fn dims(&self) -> Vec<usize>;
+    /// Whether its dims are `dims` (without allocating, unlike comparing
+    /// [`dims`](Self::dims)).
+    fn has_dims(&self, dims: &[usize]) -> bool {
+        self.dims() == dims
+    }
     /// Its values, row-major.
     fn values(&self) -> &[E];
     /// Its values, for an in-place update (copy-on-write; keeps id and trace).
@@ -85,6 +90,9 @@ impl<E: Element, S: Shape> Parameter<E> for Tensor<E, S> {
     }
     fn dims(&self) -> Vec<usize> {
         Tensor::dims(self).as_ref().to_vec()
+    }
+    fn has_dims(&self, dims: &[usize]) -> bool {
+        Tensor::dims(self).as_ref() == dims
     }
     fn values(&self) -> &[E] {
         self.as_slice()
@@ -103,21 +111,34 @@ impl<E: Element, S: Shape> Parameter<E> for Tensor<E, S> {
     }
 }
 
-/// The callbacks a [`Module`] gives its parameters and sub-modules to, with the dotted name
-/// of each (`"conv1.weight"`).
+/// The callbacks a [`Module`] gives its parameters, buffers, scalar state and sub-modules to,
+/// with the dotted name of each (`"conv1.weight"`).
+///
+/// A module states what it holds; the visitor decides what it is after: the trainable
+/// parameters (an optimiser), all parameters (counts), the tensors a weights file holds
+/// (parameters and buffers), or the scalar state a checkpoint restores.
 pub struct Visitor<'a, E: Element> {
     prefix: String,
-    visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>),
+    visit: Option<TensorCallback<'a, E>>,
     include_frozen: bool,
+    include_buffers: bool,
+    scalars: Option<ScalarCallback<'a>>,
 }
+
+/// What a [`Visitor`] calls with each parameter (or buffer) and its full name.
+type TensorCallback<'a, E> = &'a mut dyn FnMut(&str, &mut dyn Parameter<E>);
+/// What a [`Visitor`] calls with each scalar and its full name.
+type ScalarCallback<'a> = &'a mut dyn FnMut(&str, &mut u64);
 
 impl<'a, E: Element> Visitor<'a, E> {
     /// A visitor calling `visit` with every parameter's full name, frozen ones included.
     pub fn new(visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>)) -> Self {
         Visitor {
             prefix: String::new(),
-            visit,
+            visit: Some(visit),
             include_frozen: true,
+            include_buffers: false,
+            scalars: None,
         }
     }
 
@@ -129,10 +150,35 @@ impl<'a, E: Element> Visitor<'a, E> {
         }
     }
 
+    /// A visitor calling `visit` with every tensor a weights file holds: the parameters
+    /// (frozen ones included) and the buffers, like PyTorch's `state_dict()`.
+    pub fn state_tensors(visit: &'a mut dyn FnMut(&str, &mut dyn Parameter<E>)) -> Self {
+        Visitor {
+            include_buffers: true,
+            ..Self::new(visit)
+        }
+    }
+
+    /// A visitor calling `visit` with the scalar state only (see [`scalar`](Self::scalar)).
+    pub fn scalars(visit: &'a mut dyn FnMut(&str, &mut u64)) -> Self {
+        Visitor {
+            prefix: String::new(),
+            visit: None,
+            include_frozen: false,
+            include_buffers: false,
+            scalars: Some(visit),
+        }
+    }
+
     /// Visits one parameter named `name` within the current module.
     pub fn param(&mut self, name: &str, param: &mut dyn Parameter<E>) {
-        let full = format!("{}{name}", self.prefix);
-        (self.visit)(&full, param);
+        if let Some(visit) = self.visit.as_mut() {
+            // The full name in the prefix's buffer: no allocation per parameter and step.
+            let len = self.prefix.len();
+            self.prefix.push_str(name);
+            visit(&self.prefix, param);
+            self.prefix.truncate(len);
+        }
     }
 
     /// Visits a frozen parameter: one that is saved, loaded and counted, but not trained
@@ -141,6 +187,28 @@ impl<'a, E: Element> Visitor<'a, E> {
     pub fn frozen_param(&mut self, name: &str, param: &mut dyn Parameter<E>) {
         if self.include_frozen {
             self.param(name, param);
+        }
+    }
+
+    /// Visits a buffer: a tensor that is part of the module's state, saved and loaded with
+    /// its weights and checkpoints, but neither a parameter (not counted, traced or trained)
+    /// nor a gradient's target, like one PyTorch registers with `register_buffer` (a batch
+    /// norm's `running_mean`).
+    pub fn buffer(&mut self, name: &str, buffer: &mut dyn Parameter<E>) {
+        if self.include_buffers {
+            self.param(name, buffer);
+        }
+    }
+
+    /// Visits an integer that training changes and that a resumed run must restore to
+    /// continue bit for bit: a dropout layer's seed and call count (a batch norm's
+    /// `num_batches_tracked`). Checkpoints save it; weights files do not.
+    pub fn scalar(&mut self, name: &str, value: &mut u64) {
+        if let Some(visit) = self.scalars.as_mut() {
+            let len = self.prefix.len();
+            self.prefix.push_str(name);
+            visit(&self.prefix, value);
+            self.prefix.truncate(len);
         }
     }
 
@@ -181,6 +249,17 @@ pub trait ModuleExt<E: Element>: Module<E> {
     /// Calls `f` with every trainable (not frozen) parameter's name and the parameter.
     fn for_each_trainable(&mut self, mut f: impl FnMut(&str, &mut dyn Parameter<E>)) {
         self.visit(&mut Visitor::trainable(&mut f));
+    }
+
+    /// Calls `f` with every tensor a weights file holds, by name: the parameters (frozen
+    /// ones included) and the buffers.
+    fn for_each_state_tensor(&mut self, mut f: impl FnMut(&str, &mut dyn Parameter<E>)) {
+        self.visit(&mut Visitor::state_tensors(&mut f));
+    }
+
+    /// Calls `f` with every integer of scalar state (see [`Visitor::scalar`]), by name.
+    fn for_each_scalar(&mut self, mut f: impl FnMut(&str, &mut u64)) {
+        self.visit(&mut Visitor::scalars(&mut f));
     }
 
     /// Traces every trainable parameter on `tape` (once, before training): the parameters
@@ -226,15 +305,15 @@ pub trait ModuleExt<E: Element>: Module<E> {
         self.set_training(true);
     }
 
-    /// Saves the weights to `path` as safetensors, one tensor per parameter, named as
-    /// [`parameter_names`](Self::parameter_names) lists them.
+    /// Saves the weights to `path` as safetensors, one tensor per parameter (named as
+    /// [`parameter_names`](Self::parameter_names) lists them) and per buffer.
     fn save(&mut self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
         weights::save(self, path.as_ref())
     }
 
-    /// Loads the weights from the safetensors file at `path`: every parameter must be there
-    /// with the model's element type and shape, and nothing else; on an error (naming the file,
-    /// the tensor and both shapes) the model is unchanged.
+    /// Loads the weights from the safetensors file at `path`: every parameter and buffer must
+    /// be there with the model's element type and shape, and nothing else; on an error (naming
+    /// the file, the tensor and both shapes) the model is unchanged.
     fn load(&mut self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
         weights::load(self, path.as_ref())
     }

@@ -1,9 +1,11 @@
 //! Saving and loading a model's weights as safetensors, the format PyTorch users share weights
-//! in: one tensor per parameter, named as [`Module::visit`] names it (`conv1.weight`).
+//! in: one tensor per parameter and per buffer, named as [`Module::visit`] names it
+//! (`conv1.weight`).
 //!
-//! Loading checks everything before it changes anything: every parameter must be in the file
-//! with the model's element type and shape, and the file must hold nothing else; a truncated
-//! or corrupt file is an [`Error`], never a panic. On any error the model is left untouched.
+//! Loading checks everything before it changes anything: every parameter and buffer must be in
+//! the file with the model's element type and shape, and the file must hold nothing else; a
+//! truncated or corrupt file is an [`Error`], never a panic. On any error the model is left
+//! untouched.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -14,11 +16,27 @@ use super::{Module, ModuleExt};
 use crate::element::Element;
 use crate::error::{Error, Result};
 
-/// One parameter's bytes, as safetensors serialises it.
-struct Entry {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+/// One tensor's bytes, as safetensors serialises it. Checkpoints (`crate::optim::checkpoint`)
+/// write theirs through it too.
+pub(crate) struct Entry {
+    pub(crate) dtype: Dtype,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Entry {
+    /// The tensor of `shape` holding `values`, little-endian as safetensors stores them.
+    pub(crate) fn of<E: Element>(shape: Vec<usize>, values: &[E]) -> Self {
+        let mut bytes = Vec::with_capacity(values.len() * E::BYTES);
+        for &v in values {
+            v.write_le(&mut bytes);
+        }
+        Entry {
+            dtype: E::DTYPE,
+            shape,
+            bytes,
+        }
+    }
 }
 
 impl View for &Entry {
@@ -36,23 +54,102 @@ impl View for &Entry {
     }
 }
 
+/// Adds the model's tensors (parameters and buffers) to `entries`, each named `prefix` +
+/// its name.
+pub(crate) fn add_entries<E: Element, M: Module<E> + ?Sized>(
+    model: &mut M,
+    prefix: &str,
+    entries: &mut BTreeMap<String, Entry>,
+) {
+    model.for_each_state_tensor(|name, p| {
+        entries.insert(format!("{prefix}{name}"), Entry::of(p.dims(), p.values()));
+    });
+}
+
+/// Checks, without changing anything, that `tensors` holds every tensor of the model under
+/// `prefix` + its name, with the model's element type and shape, and no other tensor whose
+/// name starts with `prefix`. Errors name `file`.
+pub(crate) fn check<E: Element, M: Module<E> + ?Sized>(
+    model: &mut M,
+    tensors: &SafeTensors<'_>,
+    prefix: &str,
+    file: &str,
+) -> Result<()> {
+    let mut problem = None;
+    let mut wanted = BTreeSet::new();
+    model.for_each_state_tensor(|name, p| {
+        let key = format!("{prefix}{name}");
+        if problem.is_none() {
+            problem = match tensors.tensor(&key) {
+                Err(_) => Some(Error::MissingWeight {
+                    file: file.into(),
+                    tensor: key.clone(),
+                }),
+                Ok(view) if view.dtype() != E::DTYPE => Some(Error::WeightDtype {
+                    file: file.into(),
+                    tensor: key.clone(),
+                    expected: format!("{:?}", E::DTYPE),
+                    found: format!("{:?}", view.dtype()),
+                }),
+                Ok(view) if view.shape() != p.dims() => Some(Error::WeightShape {
+                    file: file.into(),
+                    tensor: key.clone(),
+                    expected: p.dims(),
+                    found: view.shape().to_vec(),
+                }),
+                Ok(view) if view.data().len() != p.values().len() * E::BYTES => {
+                    Some(Error::WeightsFormat {
+                        file: file.into(),
+                        message: format!("tensor `{key}` has {} bytes", view.data().len()),
+                    })
+                }
+                Ok(_) => None,
+            };
+        }
+        wanted.insert(key);
+    });
+    if let Some(e) = problem {
+        return Err(e);
+    }
+    // The first extra tensor in name order (the file's own order is a hash map's).
+    let mut names = tensors.names();
+    names.sort_unstable();
+    if let Some(extra) = names
+        .into_iter()
+        .find(|n| n.starts_with(prefix) && !wanted.contains(*n))
+    {
+        return Err(Error::UnexpectedWeight {
+            file: file.into(),
+            tensor: extra.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Copies the model's tensors from `tensors` in place; [`check`] must have passed.
+pub(crate) fn copy<E: Element, M: Module<E> + ?Sized>(
+    model: &mut M,
+    tensors: &SafeTensors<'_>,
+    prefix: &str,
+) {
+    model.for_each_state_tensor(|name, p| {
+        let view = tensors
+            .tensor(&format!("{prefix}{name}"))
+            .expect("checked before");
+        for (v, chunk) in p
+            .values_mut()
+            .iter_mut()
+            .zip(view.data().chunks_exact(E::BYTES))
+        {
+            *v = E::from_le_slice(chunk);
+        }
+    });
+}
+
 /// The model's weights as the bytes of a safetensors file.
 pub fn to_bytes<E: Element, M: Module<E> + ?Sized>(model: &mut M) -> Result<Vec<u8>> {
     let mut entries = BTreeMap::new();
-    model.for_each_parameter(|name, p| {
-        let mut bytes = Vec::with_capacity(p.values().len() * E::BYTES);
-        for &v in p.values() {
-            v.write_le(&mut bytes);
-        }
-        entries.insert(
-            name.to_string(),
-            Entry {
-                dtype: E::DTYPE,
-                shape: p.dims(),
-                bytes,
-            },
-        );
-    });
+    add_entries(model, "", &mut entries);
     safetensors::serialize(entries.iter(), None).map_err(|e| Error::WeightsFormat {
         file: "<bytes>".into(),
         message: e.to_string(),
@@ -70,63 +167,8 @@ pub fn from_bytes<E: Element, M: Module<E> + ?Sized>(
         file: file.into(),
         message: e.to_string(),
     })?;
-    // First pass: check every parameter against the file, change nothing.
-    let mut problem = None;
-    let mut wanted = BTreeSet::new();
-    model.for_each_parameter(|name, p| {
-        wanted.insert(name.to_string());
-        if problem.is_some() {
-            return;
-        }
-        problem = match tensors.tensor(name) {
-            Err(_) => Some(Error::MissingWeight {
-                file: file.into(),
-                tensor: name.into(),
-            }),
-            Ok(view) if view.dtype() != E::DTYPE => Some(Error::WeightDtype {
-                file: file.into(),
-                tensor: name.into(),
-                expected: format!("{:?}", E::DTYPE),
-                found: format!("{:?}", view.dtype()),
-            }),
-            Ok(view) if view.shape() != p.dims() => Some(Error::WeightShape {
-                file: file.into(),
-                tensor: name.into(),
-                expected: p.dims(),
-                found: view.shape().to_vec(),
-            }),
-            Ok(view) if view.data().len() != p.values().len() * E::BYTES => {
-                Some(Error::WeightsFormat {
-                    file: file.into(),
-                    message: format!("tensor `{name}` has {} bytes", view.data().len()),
-                })
-            }
-            Ok(_) => None,
-        };
-    });
-    if let Some(e) = problem {
-        return Err(e);
-    }
-    // The first extra tensor in name order (the file's own order is a hash map's).
-    let mut names = tensors.names();
-    names.sort_unstable();
-    if let Some(extra) = names.into_iter().find(|n| !wanted.contains(*n)) {
-        return Err(Error::UnexpectedWeight {
-            file: file.into(),
-            tensor: extra.to_string(),
-        });
-    }
-    // Second pass: every check held; copy the values in place.
-    model.for_each_parameter(|name, p| {
-        let view = tensors.tensor(name).expect("checked above");
-        for (v, chunk) in p
-            .values_mut()
-            .iter_mut()
-            .zip(view.data().chunks_exact(E::BYTES))
-        {
-            *v = E::from_le_slice(chunk);
-        }
-    });
+    check(model, &tensors, "", file)?;
+    copy(model, &tensors, "");
     Ok(())
 }
 
