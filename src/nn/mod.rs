@@ -116,13 +116,14 @@ impl<E: Element, S: Shape> Parameter<E> for Tensor<E, S> {
 ///
 /// A module states what it holds; the visitor decides what it is after: the trainable
 /// parameters (an optimiser), all parameters (counts), the tensors a weights file holds
-/// (parameters and buffers), or the scalar state a checkpoint restores.
+/// (parameters and buffers, integer buffers apart), or the scalar state a checkpoint restores.
 pub struct Visitor<'a, E: Element> {
     prefix: String,
     visit: Option<TensorCallback<'a, E>>,
     include_frozen: bool,
     include_buffers: bool,
     scalars: Option<ScalarCallback<'a>>,
+    int_buffers: Option<ScalarCallback<'a>>,
 }
 
 /// What a [`Visitor`] calls with each parameter (or buffer) and its full name.
@@ -139,6 +140,7 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_frozen: true,
             include_buffers: false,
             scalars: None,
+            int_buffers: None,
         }
     }
 
@@ -167,6 +169,20 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_frozen: false,
             include_buffers: false,
             scalars: Some(visit),
+            int_buffers: None,
+        }
+    }
+
+    /// A visitor calling `visit` with the integer buffers only (see
+    /// [`int_buffer`](Self::int_buffer)): the rest of what a weights file holds.
+    pub fn int_buffers(visit: &'a mut dyn FnMut(&str, &mut u64)) -> Self {
+        Visitor {
+            prefix: String::new(),
+            visit: None,
+            include_frozen: false,
+            include_buffers: false,
+            scalars: None,
+            int_buffers: Some(visit),
         }
     }
 
@@ -201,10 +217,22 @@ impl<'a, E: Element> Visitor<'a, E> {
     }
 
     /// Visits an integer that training changes and that a resumed run must restore to
-    /// continue bit for bit: a dropout layer's seed and call count (a batch norm's
-    /// `num_batches_tracked`). Checkpoints save it; weights files do not.
+    /// continue bit for bit: a dropout layer's seed and call count. Checkpoints save it;
+    /// weights files do not.
     pub fn scalar(&mut self, name: &str, value: &mut u64) {
         if let Some(visit) = self.scalars.as_mut() {
+            let len = self.prefix.len();
+            self.prefix.push_str(name);
+            visit(&self.prefix, value);
+            self.prefix.truncate(len);
+        }
+    }
+
+    /// Visits an integer buffer: a count that belongs to the module's state as a buffer does,
+    /// saved and loaded with its weights (and so in checkpoints) as a 0-dim `I64` tensor, like
+    /// the `int64` buffer PyTorch registers for a batch norm's `num_batches_tracked`.
+    pub fn int_buffer(&mut self, name: &str, value: &mut u64) {
+        if let Some(visit) = self.int_buffers.as_mut() {
             let len = self.prefix.len();
             self.prefix.push_str(name);
             visit(&self.prefix, value);
@@ -260,6 +288,12 @@ pub trait ModuleExt<E: Element>: Module<E> {
     /// Calls `f` with every integer of scalar state (see [`Visitor::scalar`]), by name.
     fn for_each_scalar(&mut self, mut f: impl FnMut(&str, &mut u64)) {
         self.visit(&mut Visitor::scalars(&mut f));
+    }
+
+    /// Calls `f` with every integer buffer (see [`Visitor::int_buffer`]), by name: with
+    /// [`for_each_state_tensor`](Self::for_each_state_tensor), everything a weights file holds.
+    fn for_each_int_buffer(&mut self, mut f: impl FnMut(&str, &mut u64)) {
+        self.visit(&mut Visitor::int_buffers(&mut f));
     }
 
     /// Traces every trainable parameter on `tape` (once, before training): the parameters
