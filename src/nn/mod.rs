@@ -38,6 +38,7 @@ mod conv;
 mod dropout;
 mod embedding;
 mod linear;
+mod norm;
 mod pool;
 pub mod weights;
 
@@ -46,7 +47,8 @@ pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;
-pub use pool::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
+pub use norm::{BatchNorm1d, BatchNorm2d};
+pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
 
 use crate::autodiff::{Tape, TensorId};
 use crate::element::Element;

@@ -7,7 +7,7 @@
 //! threads).
 
 use super::kernels::{NormGeometry, PARALLEL_MIN_ELEMENTS};
-use super::{batch_norm_op, Mode, Running};
+use super::{batch_norm_op, Statistics};
 use crate::autodiff::Tape;
 use crate::tensor::{Element, Rng, Tensor};
 
@@ -32,6 +32,14 @@ struct Case {
     running_mean: Vec<f64>,
     running_var: Vec<f64>,
     mode: Mode,
+}
+
+/// Training or evaluation, and the numbers each takes.
+#[derive(Clone, Copy, Debug)]
+struct Mode {
+    training: bool,
+    momentum: f64,
+    eps: f64,
 }
 
 impl Case {
@@ -105,12 +113,20 @@ impl Case {
             .as_ref()
             .map(|(w, b)| (per_channel(w), per_channel(b)));
         let (mut mean, mut var) = (of(&self.running_mean), of(&self.running_var));
-        let running = Running {
-            mean: Some(&mut mean),
-            var: Some(&mut var),
+        let statistics = if self.mode.training {
+            Statistics::Batch {
+                running_mean: Some(&mut mean),
+                running_var: Some(&mut var),
+                momentum: self.mode.momentum,
+            }
+        } else {
+            Statistics::Running {
+                mean: &mean,
+                var: &var,
+            }
         };
         let (w, b) = (affine.as_ref().map(|a| &a.0), affine.as_ref().map(|a| &a.1));
-        let y = batch_norm_op("batch_norm", &x, running, w, b, self.mode);
+        let y = batch_norm_op("batch_norm", &x, statistics, w, b, self.mode.eps);
         let grad_y =
             Tensor::<E, (usize, usize, usize)>::from_vec_shaped(dims, of(&self.grad_y)).unwrap();
         let grads = (&y * &grad_y).sum_all().backward();
@@ -166,6 +182,9 @@ impl Case {
                 r.grad_w[c] = at.iter().map(|&i| self.grad_y[i] * xhat(i)).sum();
                 r.grad_b[c] = at.iter().map(|&i| self.grad_y[i]).sum();
             }
+            // the textbook formula's means, once per channel
+            let mean_g = at.iter().map(|&j| self.grad_y[j]).sum::<f64>() / n;
+            let mean_gx = at.iter().map(|&j| self.grad_y[j] * xhat(j)).sum::<f64>() / n;
             for &i in &at {
                 r.grad_x[i] = if !training {
                     self.grad_y[i] * w / sd
@@ -178,8 +197,6 @@ impl Case {
                         })
                         .sum()
                 } else {
-                    let mean_g = at.iter().map(|&j| self.grad_y[j]).sum::<f64>() / n;
-                    let mean_gx = at.iter().map(|&j| self.grad_y[j] * xhat(j)).sum::<f64>() / n;
                     w / sd * (self.grad_y[i] - mean_g - xhat(i) * mean_gx)
                 };
             }

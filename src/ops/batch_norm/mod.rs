@@ -62,21 +62,24 @@ use crate::shape::{BatchNormShape, Shape};
 use crate::tensor::{Element, OpInput, Tensor, Tensor1};
 use kernels::{Affine, GradCoefficients, NormGeometry};
 
-/// The running statistics a batch norm reads (evaluation) or updates (training): `[C]` each.
-pub(crate) struct Running<'a, E> {
-    /// The running mean.
-    pub mean: Option<&'a mut [E]>,
-    /// The running (unbiased) variance.
-    pub var: Option<&'a mut [E]>,
-}
-
-/// How a batch norm normalises: with the batch's statistics (`training`, updating the running
-/// ones by `momentum`) or the running ones; `eps` is added to the variance.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Mode {
-    pub training: bool,
-    pub momentum: f64,
-    pub eps: f64,
+/// The statistics a batch norm normalises with.
+pub(crate) enum Statistics<'a, E> {
+    /// The batch's (training); the running ones given are updated by `momentum`.
+    Batch {
+        /// The running mean, `[C]`, to update.
+        running_mean: Option<&'a mut [E]>,
+        /// The running (unbiased) variance, `[C]`, to update.
+        running_var: Option<&'a mut [E]>,
+        /// How far the running statistics move toward the batch's.
+        momentum: f64,
+    },
+    /// The running ones (evaluation), `[C]` each.
+    Running {
+        /// The running mean.
+        mean: &'a [E],
+        /// The running variance.
+        var: &'a [E],
+    },
 }
 
 /// Panics with PyTorch's message when a training batch gives a channel at most one value:
@@ -116,41 +119,59 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     ) -> Self
     where S: BatchNormShape<C>,
     {
-        let running = Running {
-            mean: running_mean.map(Tensor::data_mut),
-            var: running_var.map(Tensor::data_mut),
+        let statistics = if training {
+            Statistics::Batch {
+                running_mean: running_mean.map(Tensor::data_mut),
+                running_var: running_var.map(Tensor::data_mut),
+                momentum,
+            }
+        } else {
+            match (running_mean, running_var) {
+                (Some(mean), Some(var)) => Statistics::Running {
+                    mean: mean.as_slice(),
+                    var: var.as_slice(),
+                },
+                _ => panic!(
+                    "batch_norm: evaluation mode needs running_mean and running_var (None given)"
+                ),
+            }
         };
-        let mode = Mode { training, momentum, eps };
-        batch_norm_op("batch_norm", self, running, weight, bias, mode)
+        batch_norm_op("batch_norm", self, statistics, weight, bias, eps)
     }
 }
 
 /// The body of `batch_norm` and of the layers (`op` names the op in messages and on the
-/// tape): normalises `x` (`[B, C, ..]`), updates `running` in training, and records the
-/// backward pass, which keeps the input (when a gradient needs it) and `2 * C` numbers.
+/// tape): normalises `x` (`[B, C, ..]`) with `statistics` (updating the running ones in
+/// training), and records the backward pass, which keeps the input (when a gradient needs it)
+/// and `2 * C` numbers.
 /// `weight`, `bias` and the running statistics hold `C` values each, `C` the input's channels
 /// (checked by the typed callers' relations; asserted here).
 pub(crate) fn batch_norm_op<E: Element, S: Shape, Sc: Shape>(
     op: &'static str,
     x: &Tensor<E, S>,
-    running: Running<'_, E>,
+    statistics: Statistics<'_, E>,
     weight: Option<&Tensor<E, Sc>>,
     bias: Option<&Tensor<E, Sc>>,
-    mode: Mode,
+    eps: f64,
 ) -> Tensor<E, S> {
     let dims = x.dims();
     let g = NormGeometry::of(dims.as_ref());
     let c_len = g.channels;
+    let training = matches!(statistics, Statistics::Batch { .. });
+    let running_lengths = match &statistics {
+        Statistics::Batch {
+            running_mean,
+            running_var,
+            ..
+        } => [running_mean.as_deref(), running_var.as_deref()].map(|r| r.map(<[E]>::len)),
+        Statistics::Running { mean, var } => [Some(mean.len()), Some(var.len())],
+    };
     let lengths = [weight.map(Tensor::numel), bias.map(Tensor::numel)];
-    let running_lengths = [
-        running.mean.as_deref().map(<[E]>::len),
-        running.var.as_deref().map(<[E]>::len),
-    ];
     for len in lengths.into_iter().chain(running_lengths).flatten() {
         assert_eq!(len, c_len, "{op}: channels checked at compile time");
     }
     let n = g.per_channel();
-    if mode.training {
+    if training {
         check_values_per_channel(op, dims.as_ref());
     }
     let wide = |t: Option<&Tensor<E, Sc>>, default: f64| -> Vec<f64> {
@@ -164,37 +185,36 @@ pub(crate) fn batch_norm_op<E: Element, S: Shape, Sc: Shape>(
     let (w, b) = (wide(weight, 1.0), wide(bias, 0.0));
 
     // The mean subtracted and 1 / sqrt(var + eps), per channel.
-    let (mean, invstd): (Vec<f64>, Vec<f64>) = if !mode.training {
-        let (Some(running_mean), Some(running_var)) = (running.mean, running.var) else {
-            panic!("{op}: evaluation mode needs running_mean and running_var (None given)");
-        };
-        let mean = running_mean.iter().map(|v| v.to_f64().unwrap_or(f64::NAN));
-        let var = running_var.iter().map(|v| v.to_f64().unwrap_or(f64::NAN));
-        (
-            mean.collect(),
-            var.map(|v| 1.0 / (v + mode.eps).sqrt()).collect(),
-        )
-    } else if n == 0 {
+    let to_f64 = |v: &E| v.to_f64().unwrap_or(f64::NAN);
+    let invstd = |var: &[f64]| -> Vec<f64> { var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect() };
+    let (mean, invstd): (Vec<f64>, Vec<f64>) = match statistics {
+        Statistics::Running { mean, var } => {
+            let var: Vec<f64> = var.iter().map(to_f64).collect();
+            (mean.iter().map(to_f64).collect(), invstd(&var))
+        }
         // An empty batch: nothing to normalise, and the running statistics stay (PyTorch).
-        (vec![0.0; c_len], vec![1.0; c_len])
-    } else {
-        let (mean, var) = kernels::mean_var(&g, x.as_slice());
-        let m = mode.momentum;
-        if let Some(running_mean) = running.mean {
-            for (r, &mean) in running_mean.iter_mut().zip(&mean) {
-                *r = E::of((1.0 - m) * r.to_f64().unwrap_or(f64::NAN) + m * mean);
+        Statistics::Batch { .. } if n == 0 => (vec![0.0; c_len], vec![1.0; c_len]),
+        Statistics::Batch {
+            running_mean,
+            running_var,
+            momentum: m,
+        } => {
+            let (mean, var) = kernels::mean_var(&g, x.as_slice());
+            // running = (1 - m) running + m stat, the variance unbiased (n / (n - 1))
+            if let Some(running_mean) = running_mean {
+                for (r, &mean) in running_mean.iter_mut().zip(&mean) {
+                    *r = E::of((1.0 - m) * to_f64(r) + m * mean);
+                }
             }
-        }
-        if let Some(running_var) = running.var {
-            let unbiased = n as f64 / (n - 1) as f64;
-            for (r, &var) in running_var.iter_mut().zip(&var) {
-                *r = E::of((1.0 - m) * r.to_f64().unwrap_or(f64::NAN) + m * var * unbiased);
+            if let Some(running_var) = running_var {
+                let unbiased = n as f64 / (n - 1) as f64;
+                for (r, &var) in running_var.iter_mut().zip(&var) {
+                    *r = E::of((1.0 - m) * to_f64(r) + m * var * unbiased);
+                }
             }
+            let invstd = invstd(&var);
+            (mean, invstd)
         }
-        (
-            mean,
-            var.iter().map(|v| 1.0 / (v + mode.eps).sqrt()).collect(),
-        )
     };
 
     let affine: Vec<Affine<E>> = (0..c_len)
@@ -210,7 +230,7 @@ pub(crate) fn batch_norm_op<E: Element, S: Shape, Sc: Shape>(
     let (x_grad, w_grad) = (x.grad_id(), weight.and_then(Tensor::grad_id));
     let b_grad = bias.and_then(Tensor::grad_id);
     // The input is read by the weight's gradient, and by the input's in training.
-    let keep_x = w_grad.is_some() || (mode.training && x_grad.is_some());
+    let keep_x = w_grad.is_some() || (training && x_grad.is_some());
     let x_kept = keep_x.then(|| x.storage());
     let mut inputs: Vec<&dyn OpInput<E>> = vec![x];
     inputs.extend(weight.map(|w| w as &dyn OpInput<E>));
@@ -239,7 +259,7 @@ pub(crate) fn batch_norm_op<E: Element, S: Shape, Sc: Shape>(
                     // grad_x = a g - a/n sum g - a xhat/n sum g xhat, a = w / sqrt(var + eps):
                     // a g + beta (x - mean) + k, beta = -a invstd^2 sum_gx / n, k = -a sum_g / n
                     let a = w[c] * invstd[c];
-                    let (beta, k) = if mode.training {
+                    let (beta, k) = if training {
                         (
                             -a * invstd[c] * invstd[c] * sum_gx[c] / n,
                             -a * sum_g[c] / n,
@@ -255,7 +275,7 @@ pub(crate) fn batch_norm_op<E: Element, S: Shape, Sc: Shape>(
                     }
                 })
                 .collect();
-            let x = if mode.training { x } else { None };
+            let x = if training { x } else { None };
             let grad_x = grads.accumulator(id, g.len());
             kernels::add_grad_input(&g, grad_y, x, &coefficients, grad_x);
         }
