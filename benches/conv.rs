@@ -5,12 +5,11 @@
 //!
 //! Run with 1 and 2 threads:
 //! `RAYON_NUM_THREADS=1 cargo bench --bench conv` and `RAYON_NUM_THREADS=2 cargo bench --bench conv`.
-//! Add `-- --algorithm direct` or `unroll` style filters by bench name, e.g. `cargo bench
+//! Add `-- --algorithm direct` or `im2col` style filters by bench name, e.g. `cargo bench
 //! --bench conv -- "conv2d 32x32"`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use shapetorch::ops::conv::ConvGeometry;
-use shapetorch::ops::conv::{direct, unroll};
+use shapetorch::ops::conv::{ConvAlgorithm, ConvGeometry, ConvPlan};
 use shapetorch::prelude::*;
 use std::hint::black_box;
 use std::time::Duration;
@@ -37,22 +36,15 @@ macro_rules! bench_shape {
                 black_box($conv)
             })
         });
-        for (name, f) in [
-            (
-                "forward direct",
-                direct::forward::<f32> as fn(&ConvGeometry, &[f32], &[f32], &mut [f32]),
-            ),
-            ("forward unroll", unroll::forward::<f32>),
+        for (name, algorithm) in [
+            ("forward direct", ConvAlgorithm::Direct),
+            ("forward im2col", ConvAlgorithm::Im2col),
         ] {
+            let plan = ConvPlan::with::<f32>(&geom, algorithm);
             let mut out = vec![0.0f32; geom.output_len()];
             group.bench_function(BenchmarkId::from_parameter(name), |bench| {
                 bench.iter(|| {
-                    f(
-                        &geom,
-                        black_box(x.as_slice()),
-                        black_box(w.as_slice()),
-                        &mut out,
-                    )
+                    plan.forward(black_box(x.as_slice()), black_box(w.as_slice()), &mut out)
                 })
             });
         }

@@ -11,7 +11,7 @@
 //! cargo bench --bench speed -- --kernels             # also each kernel alone, on slices
 //! cargo bench --bench speed -- --list                # the case names, one a line
 //! cargo bench --bench speed -- --min                 # the fastest run, not the median
-//! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time: for A/B tests on a busy machine
+//! cargo bench --bench speed -- --threads 1 --cpu     # on-CPU time (1-thread pools): for a busy machine
 //! cargo bench --bench speed -- --run-time-sizes      # direct kernels without compile-time sizes
 //! cargo bench --bench speed -- --portable            # the kernels' baseline copies (no AVX-512)
 //! ```
@@ -30,7 +30,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use shapetorch::ops::conv::{self, cpu::Isa, direct, unroll, ConvAlgorithm, ConvGeometry};
+use shapetorch::ops::conv::{cpu::Isa, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPlan};
 use shapetorch::prelude::*;
 
 /// One benchmark: a name, its FLOPs, and what builds its inputs and returns the closure that
@@ -103,51 +103,42 @@ fn macs2d(b: usize, c: usize, h: usize, w: usize, o: usize, k: usize) -> usize {
     b * o * (h - k + 1) * (w - k + 1) * c * k * k
 }
 
-/// A kernel's signature (`forward(g, input, weight, output)` and the two gradients alike).
-type Kernel = fn(&ConvGeometry, &[f32], &[f32], &mut [f32]);
-
-/// Every kernel module's forward, grad_input and grad_weight on one geometry, on slices
-/// allocated once (no tape, no allocation of results): `--kernels`.
+/// Each pass of one geometry, by each kernel family and by the plan's own choice (`auto`),
+/// on slices allocated once (no tape, no allocation of results): `--kernels`. The plan is made
+/// once, when the case is set up (under the run's override), as a convolution call makes it.
 fn kernel_cases(cases: &mut Vec<Case>, name: &str, g: ConvGeometry) {
-    let kernels: [(&str, [Kernel; 3]); 2] = [
-        (
-            "direct",
-            [direct::forward, direct::grad_input, direct::grad_weight],
-        ),
-        (
-            "unroll",
-            [unroll::forward, unroll::grad_input, unroll::grad_weight],
-        ),
-    ];
-    for (module, [fwd, gx, gw]) in kernels {
-        for (pass, f, sizes) in [
+    let variants = ConvAlgorithm::ALL
+        .iter()
+        .copied()
+        .chain([ConvAlgorithm::Auto]);
+    for algorithm in variants {
+        for (pass, sizes) in [
             (
                 "kernel fwd",
-                fwd,
                 [g.input_len(), g.weight_len(), g.output_len()],
             ),
-            (
-                "kernel gx",
-                gx,
-                [g.output_len(), g.weight_len(), g.input_len()],
-            ),
-            (
-                "kernel gw",
-                gw,
-                [g.output_len(), g.input_len(), g.weight_len()],
-            ),
+            ("kernel gx", [g.output_len(), g.weight_len(), g.input_len()]),
+            ("kernel gw", [g.output_len(), g.input_len(), g.weight_len()]),
         ] {
             cases.push(Case {
                 name: name.to_string(),
                 pass,
-                variant: module.to_string(),
+                variant: format!("{algorithm:?}").to_lowercase(),
                 flop: 2.0 * g.macs() as f64,
                 setup: Box::new(move || {
+                    let plan = ConvPlan::with::<f32>(&g, algorithm);
                     let mut rng = shapetorch::tensor::Rng::new(3);
                     let mut v =
                         |n: usize| -> Vec<f32> { (0..n).map(|_| rng.normal() as f32).collect() };
                     let (a, b, mut out) = (v(sizes[0]), v(sizes[1]), v(sizes[2]));
-                    Box::new(move || f(&g, black_box(&a), black_box(&b), black_box(&mut out)))
+                    Box::new(move || {
+                        let (a, b, out) = (black_box(&a), black_box(&b), black_box(&mut out));
+                        match pass {
+                            "kernel fwd" => plan.forward(a, b, out),
+                            "kernel gx" => plan.grad_input(a, b, out),
+                            _ => plan.grad_weight(a, b, out),
+                        }
+                    })
                 }),
             });
         }
@@ -258,6 +249,7 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     matmul_case::<2048>(&mut cases);
     max_pool_cases(&mut cases);
     lenet5_step_case(&mut cases);
+    resnet18_step_case(&mut cases);
     cases
 }
 
@@ -336,6 +328,140 @@ fn lenet5_step_case(cases: &mut Vec<Case>) {
                 1.0,
             );
             let labels = IndexTensor::<(usize,), 10>::from_fn_shaped((64,), |[i]| (i * 7) % 10)
+                .expect("labels below 10");
+            Box::new(move || {
+                let loss = model.forward(black_box(x.clone())).cross_entropy(&labels);
+                sgd.step(&mut model, &loss.backward());
+            })
+        }),
+    });
+}
+
+/// 3x3 convolutions with padding 1: stride 1 keeps the plane, stride 2 halves it.
+type Same = ConvParams<1, 1>;
+type Halve = ConvParams<2, 1>;
+/// The 1x1 shortcut of a block that halves the plane: stride 2, no padding.
+type Shortcut = ConvParams<2, 0>;
+
+shapetorch::model! {
+    /// ResNet-18 for 3x32x32 inputs, without normalisation, as in `benches/torch_compare.py`:
+    /// a 3x3 stem to 64 channels, 8 BasicBlocks (64, 64, 128, 128, 256, 256, 512, 512
+    /// channels; the first of each pair after the first halves the plane with a stride-2 conv
+    /// and a 1x1 stride-2 shortcut), 4x4 average pooling, a linear map to 10 classes. The
+    /// fields are named `b<block>_<conv>`; `sc` is the shortcut.
+    struct ResNet18 {
+        stem: Conv2d<f32, 3, 64, 3, 3, Same>,
+        b1_1: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b1_2: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b2_1: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b2_2: Conv2d<f32, 64, 64, 3, 3, Same>,
+        b3_1: Conv2d<f32, 64, 128, 3, 3, Halve>,
+        b3_2: Conv2d<f32, 128, 128, 3, 3, Same>,
+        b3_sc: Conv2d<f32, 64, 128, 1, 1, Shortcut>,
+        b4_1: Conv2d<f32, 128, 128, 3, 3, Same>,
+        b4_2: Conv2d<f32, 128, 128, 3, 3, Same>,
+        b5_1: Conv2d<f32, 128, 256, 3, 3, Halve>,
+        b5_2: Conv2d<f32, 256, 256, 3, 3, Same>,
+        b5_sc: Conv2d<f32, 128, 256, 1, 1, Shortcut>,
+        b6_1: Conv2d<f32, 256, 256, 3, 3, Same>,
+        b6_2: Conv2d<f32, 256, 256, 3, 3, Same>,
+        b7_1: Conv2d<f32, 256, 512, 3, 3, Halve>,
+        b7_2: Conv2d<f32, 512, 512, 3, 3, Same>,
+        b7_sc: Conv2d<f32, 256, 512, 1, 1, Shortcut>,
+        b8_1: Conv2d<f32, 512, 512, 3, 3, Same>,
+        b8_2: Conv2d<f32, 512, 512, 3, 3, Same>,
+        fc: Linear<f32, 512, 10>,
+    }
+}
+
+/// A BasicBlock without normalisation: `relu(conv2(relu(conv1(x))) + shortcut(x))`, the
+/// shortcut the identity when there is none.
+macro_rules! basic_block {
+    ($x:expr, $conv1:expr, $conv2:expr) => {{
+        let x = $x;
+        let y = $conv2.forward($conv1.forward(x.clone()).relu());
+        (&y + &x).relu()
+    }};
+    ($x:expr, $conv1:expr, $conv2:expr, $shortcut:expr) => {{
+        let x = $x;
+        let y = $conv2.forward($conv1.forward(x.clone()).relu());
+        (&y + &$shortcut.forward(x)).relu()
+    }};
+}
+
+impl ResNet18 {
+    fn forward(
+        &self,
+        x: Tensor<f32, (usize, Dim<3>, Dim<32>, Dim<32>)>,
+    ) -> Tensor<f32, (usize, Dim<10>)> {
+        let x = self.stem.forward(x).relu(); // [B, 64, 32, 32]
+        let x = basic_block!(x, self.b1_1, self.b1_2);
+        let x = basic_block!(x, self.b2_1, self.b2_2);
+        let x = basic_block!(x, self.b3_1, self.b3_2, self.b3_sc); // [B, 128, 16, 16]
+        let x = basic_block!(x, self.b4_1, self.b4_2);
+        let x = basic_block!(x, self.b5_1, self.b5_2, self.b5_sc); // [B, 256, 8, 8]
+        let x = basic_block!(x, self.b6_1, self.b6_2);
+        let x = basic_block!(x, self.b7_1, self.b7_2, self.b7_sc); // [B, 512, 4, 4]
+        let x = basic_block!(x, self.b8_1, self.b8_2);
+        self.fc.forward(x.avg_pool2d::<4, 4>().flatten())
+    }
+}
+
+/// FLOPs of one ResNet-18 training step on `batch` 3x32x32 inputs: each conv's forward
+/// `O·OH·OW·C·KH·KW` multiply-adds, as many for the weight's gradient and for the input's
+/// (but the stem's: the data needs none), the linear map likewise; two FLOPs each.
+fn resnet18_step_flop(batch: usize) -> f64 {
+    // (in channels, out channels, kernel side, output side), the stem first
+    let convs = [
+        (3, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 64, 3, 32),
+        (64, 128, 3, 16),
+        (128, 128, 3, 16),
+        (64, 128, 1, 16),
+        (128, 128, 3, 16),
+        (128, 128, 3, 16),
+        (128, 256, 3, 8),
+        (256, 256, 3, 8),
+        (128, 256, 1, 8),
+        (256, 256, 3, 8),
+        (256, 256, 3, 8),
+        (256, 512, 3, 4),
+        (512, 512, 3, 4),
+        (256, 512, 1, 4),
+        (512, 512, 3, 4),
+        (512, 512, 3, 4),
+    ];
+    let macs = |&(c, o, k, side): &(usize, usize, usize, usize)| o * side * side * c * k * k;
+    let forward = convs.iter().map(macs).sum::<usize>() + 512 * 10;
+    let stem = macs(&convs[0]);
+    2.0 * (batch * (3 * forward - stem)) as f64
+}
+
+/// `resnet18 step b=32`: one training step of [`ResNet18`] on a batch of 32 (forward,
+/// cross-entropy, backward, SGD with momentum 0.9), the parameters traced once and updated in
+/// place ([`resnet18_step_flop`]).
+fn resnet18_step_case(cases: &mut Vec<Case>) {
+    const BATCH: usize = 32;
+    cases.push(Case {
+        name: format!("resnet18 step b={BATCH}"),
+        pass: "step",
+        variant: "api".into(),
+        flop: resnet18_step_flop(BATCH),
+        setup: Box::new(|| {
+            let mut model = ResNet18::new(0);
+            let tape = Tape::new();
+            model.trace(&tape);
+            let mut sgd = Sgd::new(0.01).momentum(0.9);
+            let x = Tensor::<f32, (usize, Dim<3>, Dim<32>, Dim<32>)>::randn_shaped(
+                (BATCH, Dim, Dim, Dim),
+                1,
+                0.0,
+                1.0,
+            );
+            let labels = IndexTensor::<(usize,), 10>::from_fn_shaped((BATCH,), |[i]| (i * 7) % 10)
                 .expect("labels below 10");
             Box::new(move || {
                 let loss = model.forward(black_box(x.clone())).cross_entropy(&labels);
@@ -431,9 +557,7 @@ fn main() {
     let runs: usize = value("--runs").map_or(21, |r| r.parse().expect("--runs takes a number"));
     let filter = value("--filter").unwrap_or_default();
     let min = args.iter().any(|a| a == "--min");
-    let clock = Clock {
-        cpu: args.iter().any(|a| a == "--cpu"),
-    };
+    let cpu = args.iter().any(|a| a == "--cpu");
     let all_algorithms = args.iter().any(|a| a == "--algorithms");
     let kernels = args.iter().any(|a| a == "--kernels");
     let run_time = args.iter().any(|a| a == "--run-time-sizes");
@@ -454,16 +578,20 @@ fn main() {
             .num_threads(t)
             .build()
             .expect("a rayon pool");
+        // On-CPU time measures one thread's work only: other pools keep the wall clock.
+        let clock = Clock { cpu: cpu && t == 1 };
         // The tensors are built and used on the pool's thread (a traced tensor is not `Send`).
         pool.install(|| {
             for case in selected() {
-                let mut run = (case.setup)();
-                let mut time = || median_time(&mut run, runs, min, clock);
-                let time = match (run_time, portable) {
-                    (true, _) => conv::run_time_sizes(time),
-                    (_, true) => Isa::Portable.cap(time),
-                    _ => time(),
+                let settings = ConvOverride {
+                    run_time_sizes: run_time,
+                    isa: portable.then_some(Isa::Portable),
+                    ..ConvOverride::default()
                 };
+                let time = settings.run(|| {
+                    let mut run = (case.setup)();
+                    median_time(&mut run, runs, min, clock)
+                });
                 let s = time.as_secs_f64();
                 println!(
                     "{}\t{}\t{}\t{t}\t{s:.6e}\t{:.1}",

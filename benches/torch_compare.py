@@ -9,6 +9,7 @@ GFLOP/s and the ratio PyTorch time / shapetorch time (above 1.0, shapetorch is f
     python3 benches/torch_compare.py                  # 3 repetitions of 21 runs, 1 and 2 threads
     python3 benches/torch_compare.py --reps 5 --runs 31 --threads 1,2 --filter conv2d
     python3 benches/torch_compare.py --markdown       # the table for the README
+    python3 benches/torch_compare.py --cpu            # 1 thread timed by CPU time (busy machine)
 
 Same definitions on both sides: forward is `conv(x, w)` (no bias) or `a @ b`; forward +
 backward is `conv(x, w)`, loss `sum(y)`, backward for x and w, with fresh gradient buffers
@@ -16,6 +17,9 @@ each time (PyTorch: `.grad = None`; shapetorch: a new tape). FLOPs: 2·B·O·H_o
 per forward, three times that per forward + backward; 2·n³ per matmul. Each side's time is the
 median of the repetitions' medians. Without PyTorch (`python3 -c 'import torch'` fails) the
 script says so and prints shapetorch's numbers alone.
+
+The ResNet-18 step (`resnet18 step b=32`) is one SGD step of the same network on both sides
+(`ResNet18` in speed.rs, `resnet18_no_norm` here): forward, cross-entropy, backward, update.
 
 Thread counts: shapetorch builds a rayon pool of each size in-process; PyTorch calls
 `torch.set_num_threads`. Run it on a quiet machine: other processes' load moves 2-thread
@@ -49,6 +53,7 @@ CASES = [
     # table shows PyTorch alone until it does.
     ("max_pool2d x=[64,6,24,24] k=2", "max_pool2d", ((64, 6, 24, 24), 2)),
     ("lenet5 step b=64", "lenet5", (64,)),
+    ("resnet18 step b=32", "resnet18", (32,)),
 ]
 
 
@@ -60,13 +65,15 @@ def parse_args():
     p.add_argument("--filter", default="", help="only cases whose name contains this")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--cargo", default="cargo", help="the cargo to run")
+    p.add_argument("--cpu", action="store_true",
+                   help="time 1-thread runs by the thread's CPU time on both sides (a busy machine)")
     return p.parse_args()
 
 
 def run_shapetorch(args):
     """One run of benches/speed.rs: {(case, pass, threads): median seconds}."""
     cmd = [args.cargo, "bench", "-q", "--bench", "speed", "--", "--runs", str(args.runs),
-           "--threads", args.threads, "--filter", args.filter]
+           "--threads", args.threads, "--filter", args.filter] + (["--cpu"] if args.cpu else [])
     out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
     times = {}
     for line in out.splitlines():
@@ -86,17 +93,19 @@ def torch_available():
         return False
 
 
-def median_time(f, runs):
-    """The median of `runs` timed runs of f, after a warm-up of 3 runs and at least 0.2 s."""
+def median_time(f, runs, clock=time.perf_counter):
+    """The median of `runs` timed runs of f, after a warm-up of 3 runs and at least 0.2 s;
+    `clock` is the wall clock, or the thread's CPU time (`time.thread_time`: with one thread,
+    PyTorch runs its forward and backward kernels on the calling thread)."""
     start, warm = time.perf_counter(), 0
     while warm < 3 or time.perf_counter() - start < 0.2:
         f()
         warm += 1
     times = []
     for _ in range(runs):
-        t = time.perf_counter()
+        t = clock()
         f()
-        times.append(time.perf_counter() - t)
+        times.append(clock() - t)
     return statistics.median(times)
 
 
@@ -153,7 +162,73 @@ def torch_work(kind, shape):
             opt.step()
 
         return {"step": (step, None)}
+    if kind == "resnet18":
+        (batch,) = shape
+        model = resnet18_no_norm()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(batch, 3, 32, 32, generator=g)
+        y = torch.randint(0, 10, (batch,), generator=g)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        return {"step": (step, resnet18_step_flop(batch))}
     raise ValueError(kind)
+
+
+# ResNet-18 for 3x32x32 inputs without normalisation, as `ResNet18` in benches/speed.rs:
+# (in channels, out channels, stride) of each BasicBlock.
+RESNET18_BLOCKS = [(64, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 1),
+                   (128, 256, 2), (256, 256, 1), (256, 512, 2), (512, 512, 1)]
+
+
+def resnet18_no_norm():
+    """The stem (3x3 to 64 channels), 8 BasicBlocks (3x3 convs with padding 1; a block that
+    changes the width halves the plane with stride 2 and has a 1x1 stride-2 shortcut), 4x4
+    average pooling, Linear 512 -> 10. Convolutions have a bias, as `Conv2d` has on both sides."""
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+            self.shortcut = nn.Conv2d(cin, cout, 1, stride, 0) if stride != 1 else None
+
+        def forward(self, x):
+            y = self.conv2(F.relu(self.conv1(x)))
+            return F.relu(y + (self.shortcut(x) if self.shortcut is not None else x))
+
+    class ResNet18(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 64, 3, 1, 1)
+            self.blocks = nn.Sequential(*(Block(*b) for b in RESNET18_BLOCKS))
+            self.fc = nn.Linear(512, 10)
+
+        def forward(self, x):
+            x = self.blocks(F.relu(self.stem(x)))
+            return self.fc(F.avg_pool2d(x, 4).flatten(1))
+
+    return ResNet18()
+
+
+def resnet18_step_flop(batch):
+    """FLOPs of one step, as speed.rs counts them: each conv's forward multiply-adds, as many
+    for the weight's gradient and the input's (not the stem's), the linear map likewise."""
+    convs = [(3, 64, 3, 32)]  # (in, out, kernel side, output side)
+    side = 32
+    for cin, cout, stride in RESNET18_BLOCKS:
+        side //= stride
+        convs += [(cin, cout, 3, side), (cout, cout, 3, side)]
+        if stride != 1:
+            convs.append((cin, cout, 1, side))
+    macs = [o * s * s * c * k * k for c, o, k, s in convs]
+    forward = sum(macs) + 512 * 10
+    return 2 * batch * (3 * forward - macs[0])
 
 
 def run_torch(args, threads):
@@ -163,11 +238,12 @@ def run_torch(args, threads):
     times, flops = {}, {}
     for t in threads:
         torch.set_num_threads(t)
+        clock = time.thread_time if args.cpu and t == 1 else time.perf_counter
         for name, kind, shape in CASES:
             if args.filter not in name:
                 continue
             for pss, (f, flop) in torch_work(kind, shape).items():
-                times[(name, pss, t)] = median_time(f, args.runs)
+                times[(name, pss, t)] = median_time(f, args.runs, clock)
                 flops[(name, pss)] = flop
     return times, flops
 
@@ -190,7 +266,8 @@ def main():
     if have_torch:
         import torch
         header = (f"PyTorch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()}),"
-                  f" {args.reps} repetitions x {args.runs} runs, median of repetition medians")
+                  f" {args.reps} repetitions x {args.runs} runs, median of repetition medians"
+                  + (", 1 thread timed by CPU time" if args.cpu else ""))
     else:
         header = f"shapetorch only, {args.reps} repetitions x {args.runs} runs"
     print(header)

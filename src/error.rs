@@ -46,6 +46,15 @@ pub enum Error {
         bound: usize,
     },
 
+    /// An argument outside the values an operation accepts (a split fraction above 1, a
+    /// length of 0), named with its value.
+    InvalidArgument {
+        /// The operation (or settings struct) that got it.
+        op: &'static str,
+        /// Which argument, its value and what it must be, in words.
+        message: String,
+    },
+
     // ---- Files ----
     /// A file that cannot be opened, read or written.
     Io {
@@ -53,6 +62,12 @@ pub enum Error {
         file: String,
         /// What failed and what the operating system said (`cannot read: ...`).
         message: String,
+    },
+    /// The memory to hold a file's contents could not be allocated (the standard library
+    /// reports a failed allocation while reading as out of memory, not as a read error).
+    OutOfMemory {
+        /// The file.
+        file: String,
     },
     /// A line of a text file (word vectors, sentences) that does not parse.
     Parse {
@@ -91,6 +106,26 @@ pub enum Error {
         expected: usize,
         /// The length in bytes of the file.
         found: usize,
+    },
+    /// A gzip'd IDX file whose header declares more data than its compressed bytes can hold:
+    /// deflate inflates a byte to at most [`MAX_DEFLATE_RATIO`](crate::data::mnist::MAX_DEFLATE_RATIO)
+    /// bytes, so the file is refused before anything past its header is inflated.
+    IdxTooLarge {
+        /// The file.
+        file: String,
+        /// The length in bytes that the header implies.
+        declared: u128,
+        /// The gzip'd file's length in bytes.
+        compressed: usize,
+    },
+    /// Images whose size is not the one a model takes (MNIST's are 28 x 28).
+    ImageSize {
+        /// Where the images came from (a file or a directory).
+        file: String,
+        /// The `[rows, cols]` the model takes.
+        expected: [usize; 2],
+        /// The `[rows, cols]` of the images.
+        found: [usize; 2],
     },
     /// An images file and a labels file that hold different numbers of examples.
     CountMismatch {
@@ -159,6 +194,55 @@ pub enum Error {
         /// The tensor's name.
         tensor: String,
     },
+
+    // ---- Optimisers, schedules and checkpoints (`crate::optim`) ----
+    /// An optimiser asked to update a parameter whose shape differs from the shape its state
+    /// under that name was made for (one optimiser used on two models, say).
+    OptimizerState {
+        /// The parameter's name (`fc.weight`).
+        parameter: String,
+        /// The shape the optimiser's state (moments, momentum buffer) has.
+        state: Vec<usize>,
+        /// The parameter's shape.
+        parameter_dims: Vec<usize>,
+    },
+    /// A gradient whose length differs from its parameter's.
+    GradientLength {
+        /// The parameter's name.
+        parameter: String,
+        /// The parameter's element count.
+        expected: usize,
+        /// The gradient's.
+        found: usize,
+    },
+    /// A learning-rate schedule with arguments PyTorch rejects, or stepped past its end.
+    Schedule {
+        /// The schedule (`OneCycleLR`).
+        schedule: &'static str,
+        /// What is wrong, with the values.
+        message: String,
+    },
+    /// Saved training state (a checkpoint) that does not fit what it is loaded into: another
+    /// model, optimiser, schedule or data order.
+    StateMismatch {
+        /// The file (or `optimizer state`, `schedule state` for state not read from a file).
+        file: String,
+        /// The first field or tensor that differs (`optimizer.beta2`, `model.fc.weight`).
+        field: String,
+        /// Its value in the saved state (`missing` when absent).
+        saved: String,
+        /// Its value in what the state is loaded into (`absent` when it has none).
+        here: String,
+    },
+    /// A checkpoint field that is missing or does not parse.
+    StateFormat {
+        /// The file.
+        file: String,
+        /// The field.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -195,7 +279,12 @@ impl fmt::Display for Error {
                 "{op}: index {value} at {position:?} is out of range: the values must lie in \
                  0..{bound}"
             ),
+            Error::InvalidArgument { op, message } => write!(f, "{op}: {message}"),
             Error::Io { file, message } => write!(f, "{file}: {message}"),
+            Error::OutOfMemory { file } => write!(
+                f,
+                "{file}: out of memory: its contents do not fit in the memory left"
+            ),
             Error::Parse {
                 file,
                 line,
@@ -230,6 +319,23 @@ impl fmt::Display for Error {
                 f,
                 "{file}: longer than its IDX header says: the header needs {expected} bytes, \
                  the file has {found}"
+            ),
+            Error::IdxTooLarge {
+                file,
+                declared,
+                compressed,
+            } => write!(
+                f,
+                "{file}: its IDX header declares {declared} bytes, more than a gzip stream of \
+                 {compressed} bytes can inflate to"
+            ),
+            Error::ImageSize {
+                file,
+                expected: [er, ec],
+                found: [fr, fc],
+            } => write!(
+                f,
+                "{file}: the images are {fr} x {fc}, the model takes {er} x {ec}"
             ),
             Error::CountMismatch {
                 images,
@@ -277,11 +383,68 @@ impl fmt::Display for Error {
                 f,
                 "{file}: tensor `{tensor}` is not a parameter of the model"
             ),
+            Error::OptimizerState {
+                parameter,
+                state,
+                parameter_dims,
+            } => write!(
+                f,
+                "optimizer: its state for `{parameter}` was made for shape {state:?}, but the \
+                 parameter has shape {parameter_dims:?} (one optimizer used on two models?)"
+            ),
+            Error::GradientLength {
+                parameter,
+                expected,
+                found,
+            } => write!(
+                f,
+                "optimizer: the gradient of `{parameter}` has {found} elements, the parameter \
+                 {expected}"
+            ),
+            Error::Schedule { schedule, message } => write!(f, "{schedule}: {message}"),
+            Error::StateMismatch {
+                file,
+                field,
+                saved,
+                here,
+            } => write!(
+                f,
+                "{file}: `{field}` is {saved} in the saved state but {here} here \
+                 (a checkpoint of another model, optimizer or schedule?)"
+            ),
+            Error::StateFormat {
+                file,
+                field,
+                message,
+            } => write!(f, "{file}: checkpoint field `{field}`: {message}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The same error with `file` as the file it names, for the kinds that name one: state
+    /// checked before it was known where it came from.
+    pub(crate) fn in_file(self, file: &str) -> Self {
+        match self {
+            Error::StateMismatch {
+                field, saved, here, ..
+            } => Error::StateMismatch {
+                file: file.into(),
+                field,
+                saved,
+                here,
+            },
+            Error::StateFormat { field, message, .. } => Error::StateFormat {
+                file: file.into(),
+                field,
+                message,
+            },
+            other => other,
+        }
+    }
+}
 
 /// The crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -17,7 +17,8 @@
 //! - [`ops`]: the lecture's unroll view, convolution, the linear map, softmax, dropout,
 //!   embedding lookups, losses.
 //! - [`nn`]: layers, models ([`model!`]), parameters by name, train/eval mode.
-//! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules.
+//! - [`optim`]: `Sgd` and `Adam`, PyTorch's update rules; learning-rate schedules, gradient
+//!   clipping, resumable checkpoints.
 //! - [`data`]: data sets: MNIST from its IDX files, the MNIST-1D generator.
 //! - [`text`]: the MR tokenizer, vocabularies, GloVe vectors, padded id batches.
 //!
@@ -37,6 +38,7 @@ pub mod autodiff;
 pub mod data;
 pub mod element;
 pub mod error;
+mod files;
 pub mod gradcheck;
 pub mod memory;
 pub mod nn;
@@ -63,7 +65,10 @@ pub mod prelude {
     };
     pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
     pub use crate::ops::pool::{Pool1d, Pool2d};
-    pub use crate::optim::{Adam, Optimizer, Sgd};
+    pub use crate::optim::{
+        clip_grad_norm, Adam, Checkpoint, CosineAnnealingLR, ExponentialLR, LinearLR, LrScheduler,
+        MultiStepLR, OneCycleLR, Optimizer, Schedule, SequentialLR, Sgd, StepLR,
+    };
     pub use crate::shape::{
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };

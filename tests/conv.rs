@@ -374,7 +374,7 @@ macro_rules! plain_loops {
             let op = |$x: &Tensor<E, $xs>, $w: &Tensor<E, $ws>, $b: &Tensor1<E, $o>| $call;
             versus_plain_loops::<E, $xs, $ws, $o, _>($label, s, op)
         }
-        for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Unroll] {
+        for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Im2col] {
             let found = algorithm.force(|| [run::<f64>(s), run::<f32>(s)].concat());
             $failures.extend(found.into_iter().map(|e| format!("[{algorithm:?}] {e}")));
         }
@@ -559,7 +559,7 @@ fn conv1d_gradients_match_central_differences() {
     gradcheck_conv1d!(failures, "dilation 2, padding 1", x [2, 1, 9], w [2, 3], <1, 1, 2>);
     gradcheck_conv1d!(failures, "K=1", x [1, 3, 5], w [2, 1], <1, 0, 1>);
     gradcheck_conv1d!(failures, "K=W", x [2, 2, 6], w [3, 6], <1, 0, 1>);
-    // C*K = 32 and O = 8: the unroll kernel
+    // C*K = 32 and O = 8: the im2col kernel
     gradcheck_conv1d!(failures, "8 ch, stride 2, padding 2", x [1, 8, 6], w [8, 4], <2, 2, 1>);
     assert_no_failures("conv1d gradcheck", failures);
 }
@@ -572,7 +572,7 @@ fn conv2d_gradients_match_central_differences() {
     gradcheck_conv2d!(failures, "dilation 2, padding 1", x [1, 2, 6, 6], w [2, 2, 3], <1, 1, 2>);
     gradcheck_conv2d!(failures, "1x1", x [1, 3, 3, 4], w [2, 1, 1], <1, 0, 1>);
     gradcheck_conv2d!(failures, "K = H x W", x [1, 2, 4, 3], w [3, 4, 3], <1, 0, 1>);
-    // C*KH*KW = 36 and O = 8: the unroll kernel
+    // C*KH*KW = 36 and O = 8: the im2col kernel
     gradcheck_conv2d!(failures, "4 -> 8 ch, padding 1", x [1, 4, 5, 5], w [8, 3, 3], <1, 1, 1>);
     assert_no_failures("conv2d gradcheck", failures);
 }
@@ -608,7 +608,7 @@ fn minitorch_gradients_match_central_differences() {
         }),
     );
 
-    let x = Tensor3::<f64, 1, 8, 5>::randn(5); // unroll kernel
+    let x = Tensor3::<f64, 1, 8, 5>::randn(5); // im2col kernel
     let w = Tensor3::<f64, 8, 8, 4>::randn(6);
     collect(
         f,
@@ -649,7 +649,7 @@ fn minitorch_gradients_match_central_differences() {
         }),
     );
 
-    let x = Tensor4::<f64, 1, 4, 4, 4>::randn(11); // unroll kernel
+    let x = Tensor4::<f64, 1, 4, 4, 4>::randn(11); // im2col kernel
     let w = Tensor4::<f64, 8, 4, 3, 3>::randn(12);
     collect(
         f,
@@ -920,7 +920,7 @@ macro_rules! minitorch_is_padded_conv1d {
 #[test]
 fn conv1d_minitorch_is_conv1d_with_right_padding() {
     minitorch_is_padded_conv1d!(x [2, 3, 7], w [4, 3], padded 9);
-    minitorch_is_padded_conv1d!(x [1, 8, 6], w [8, 4], padded 9); // unroll kernel
+    minitorch_is_padded_conv1d!(x [1, 8, 6], w [8, 4], padded 9); // im2col kernel
     minitorch_is_padded_conv1d!(x [2, 1, 5], w [2, 5], padded 9); // K = W
 }
 
@@ -966,7 +966,7 @@ macro_rules! minitorch_is_padded_conv2d {
 #[test]
 fn conv2d_minitorch_is_conv2d_with_bottom_right_padding() {
     minitorch_is_padded_conv2d!(x [2, 2, 5, 6], w [3, 3, 2], padded [7, 7]);
-    minitorch_is_padded_conv2d!(x [1, 4, 4, 5], w [8, 3, 3], padded [6, 7]); // unroll kernel
+    minitorch_is_padded_conv2d!(x [1, 4, 4, 5], w [8, 3, 3], padded [6, 7]); // im2col kernel
 }
 
 // ---------------------------------------------------------------------------------------------

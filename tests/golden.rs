@@ -654,9 +654,9 @@ fn conv_cases() -> Vec<GoldenCase> {
 }
 
 /// Runs the op's cases once with each convolution kernel forced, so that both the direct and
-/// the unroll kernel are checked against PyTorch, whatever the shape would pick.
+/// the im2col kernel are checked against PyTorch, whatever the shape would pick.
 fn run_conv_op(op: &str) {
-    for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Unroll] {
+    for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Im2col] {
         let run =
             std::panic::catch_unwind(|| algorithm.force(|| reference::run_op(op, &conv_cases())));
         if let Err(panic) = run {

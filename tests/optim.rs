@@ -191,3 +191,78 @@ fn an_update_keeps_the_parameters_storage() {
     }
     assert_eq!(m.p.as_slice().as_ptr(), address);
 }
+
+shapetorch::model! {
+    /// `fc.weight` is [3, 2].
+    struct Narrow { fc: Linear<f64, 2, 3> }
+}
+
+shapetorch::model! {
+    /// `fc.weight` is [3, 4]: the same name as `Narrow`'s, another shape.
+    struct Wide { fc: Linear<f64, 4, 3> }
+}
+
+/// One step of `opt` on `model` (loss: the sum of its outputs on ones).
+fn step_on<M: Module<f64>, const I: usize>(
+    opt: &mut impl Optimizer<f64>,
+    model: &mut M,
+    forward: impl Fn(&M, Tensor2<f64, 1, I>) -> Tensor2<f64, 1, 3>,
+) {
+    let tape = Tape::new();
+    model.trace(&tape);
+    let grads = forward(model, Tensor2::ones()).sum_all().backward();
+    opt.step(model, &grads);
+}
+
+/// Issue 17: one optimizer used on two models whose parameters share a name but not a shape
+/// used to update 6 of `Wide`'s 12 weights with `Narrow`'s moments, silently. Now `step`
+/// panics naming the parameter and both shapes.
+#[test]
+#[should_panic(
+    expected = "its state for `fc.weight` was made for shape [3, 2], but the parameter has shape [3, 4]"
+)]
+fn adam_state_of_another_shape_panics_naming_the_parameter() {
+    let mut adam = Adam::new(0.1);
+    step_on(&mut adam, &mut Narrow::new(0), |m, x| m.fc.forward(x));
+    step_on(&mut adam, &mut Wide::new(0), |m, x| m.fc.forward(x));
+}
+
+#[test]
+#[should_panic(
+    expected = "its state for `fc.weight` was made for shape [3, 2], but the parameter has shape [3, 4]"
+)]
+fn sgd_momentum_of_another_shape_panics_naming_the_parameter() {
+    let mut sgd = Sgd::new(0.1).momentum(0.9);
+    step_on(&mut sgd, &mut Narrow::new(0), |m, x| m.fc.forward(x));
+    step_on(&mut sgd, &mut Wide::new(0), |m, x| m.fc.forward(x));
+}
+
+/// `try_step` returns the error instead, and changes nothing: not `fc.bias` either, whose
+/// shape is the same in both models.
+#[test]
+fn try_step_on_state_of_another_shape_is_an_error_and_changes_nothing() {
+    let mut adam = Adam::new(0.1);
+    step_on(&mut adam, &mut Narrow::new(0), |m, x| m.fc.forward(x));
+    let mut wide = Wide::new(0);
+    let tape = Tape::new();
+    wide.trace(&tape);
+    let x = Tensor2::<f64, 1, 4>::ones();
+    let grads = wide.fc.forward(x).sum_all().backward();
+    let (weight, bias) = (wide.fc.weight.to_vec(), wide.fc.bias.to_vec());
+    let err = adam.try_step(&mut wide, &grads).unwrap_err();
+    assert_eq!(
+        err,
+        Error::OptimizerState {
+            parameter: "fc.weight".into(),
+            state: vec![3, 2],
+            parameter_dims: vec![3, 4],
+        }
+    );
+    assert_eq!(wide.fc.weight.to_vec(), weight);
+    assert_eq!(wide.fc.bias.to_vec(), bias);
+    assert_eq!((adam.steps("fc.weight"), adam.steps("fc.bias")), (1, 1));
+    // a fresh optimiser steps the wide model
+    let mut fresh = Adam::new(0.1);
+    fresh.try_step(&mut wide, &grads).unwrap();
+    assert_ne!(wide.fc.weight.to_vec(), weight);
+}

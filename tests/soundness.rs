@@ -1,7 +1,8 @@
 //! Attacks on the claims behind the crate's raw-pointer `unsafe` block (the GEMM call in
 //! `src/tensor/gemm.rs`) and on every size product, through the public API. (The other
-//! `unsafe` blocks call AVX-512 copies of kernels only on a CPU that has AVX-512; their claim is
-//! attacked in `src/ops/conv/cpu.rs`: a cap can lower the instruction set, never raise it.)
+//! `unsafe` blocks call AVX2 and AVX-512 copies of kernels only on a CPU that has them; their
+//! claim is attacked in `src/ops/conv/plan.rs`: an override can lower the instruction set,
+//! never raise it.)
 //!
 //! Each attack must end in an `Err` or a panic with a message that names the problem: never a
 //! wrapped size, a wrong result or an out-of-bounds write. CI runs this file in release mode too
@@ -10,7 +11,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use shapetorch::ops::conv::{direct, naive, unroll, ConvGeometry};
+use shapetorch::ops::conv::{naive, ConvAlgorithm, ConvGeometry, ConvPlan};
 use shapetorch::prelude::*;
 
 /// `2^63 + 1`: times 2 it wraps to 2 in unchecked `usize` arithmetic.
@@ -150,17 +151,20 @@ fn public_conv_kernels_refuse_geometries_whose_sizes_wrap() {
     let g = wrapping_geometry();
     // Slices sized as the wrapped products would be: 2 inputs, 1 weight, 2 outputs.
     let (input, weight) = (vec![1.0f32; 2], vec![1.0f32; 1]);
-    for forward in [naive::forward::<f32>, direct::forward, unroll::forward] {
-        let mut output = vec![0.0f32; 2];
-        let msg = panic_message(|| forward(&g, &input, &weight, &mut output));
-        assert!(msg.contains("overflow usize"), "{msg}");
+    let mut output = vec![0.0f32; 2];
+    let msg = panic_message(|| naive::forward(&g, &input, &weight, &mut output));
+    assert!(msg.contains("overflow usize"), "{msg}");
+    for algorithm in ConvAlgorithm::ALL {
+        let plan = || ConvPlan::with::<f32>(&g, algorithm);
+        let msg = panic_message(|| plan().forward(&input, &weight, &mut output));
+        assert!(msg.contains("overflow usize"), "{algorithm:?}: {msg}");
+        let mut grad_input = vec![0.0f32; 2];
+        let msg = panic_message(|| plan().grad_input(&[0.0; 2], &weight, &mut grad_input));
+        assert!(msg.contains("overflow usize"), "{algorithm:?}: {msg}");
+        let mut grad_weight = vec![0.0f32; 1];
+        let msg = panic_message(|| plan().grad_weight(&[0.0; 2], &input, &mut grad_weight));
+        assert!(msg.contains("overflow usize"), "{algorithm:?}: {msg}");
     }
-    let mut grad_input = vec![0.0f32; 2];
-    let msg = panic_message(|| unroll::grad_input(&g, &[0.0; 2], &weight, &mut grad_input));
-    assert!(msg.contains("overflow usize"), "{msg}");
-    let mut grad_weight = vec![0.0f32; 1];
-    let msg = panic_message(|| unroll::grad_weight(&g, &[0.0; 2], &input, &mut grad_weight));
-    assert!(msg.contains("overflow usize"), "{msg}");
 }
 
 #[test]
@@ -185,13 +189,17 @@ fn public_conv_kernels_refuse_slices_shorter_than_the_geometry() {
     let input = vec![1.0f64; g.input_len() - 1]; // one short
     let weight = vec![1.0f64; g.weight_len()];
     let mut output = vec![0.0f64; g.output_len()];
-    for forward in [naive::forward::<f64>, direct::forward, unroll::forward] {
-        let msg = panic_message(|| forward(&g, &input, &weight, &mut output));
-        assert!(msg.contains("input needs"), "{msg}");
+    let msg = panic_message(|| naive::forward(&g, &input, &weight, &mut output));
+    assert!(msg.contains("input needs"), "{msg}");
+    for algorithm in ConvAlgorithm::ALL {
+        let plan = ConvPlan::with::<f64>(&g, algorithm);
+        let msg = panic_message(|| plan.forward(&input, &weight, &mut output));
+        assert!(msg.contains("input needs"), "{algorithm:?}: {msg}");
     }
     // An output buffer too short for the GEMM to write into.
     let input = vec![1.0f64; g.input_len()];
     let mut short = vec![0.0f64; g.output_len() - 1];
-    let msg = panic_message(|| unroll::forward(&g, &input, &weight, &mut short));
+    let plan = ConvPlan::with::<f64>(&g, ConvAlgorithm::Im2col);
+    let msg = panic_message(|| plan.forward(&input, &weight, &mut short));
     assert!(msg.contains("output needs"), "{msg}");
 }

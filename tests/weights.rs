@@ -33,6 +33,13 @@ shapetorch::model! {
 }
 
 shapetorch::model! {
+    /// A batch norm: float buffers and an integer one.
+    struct WithNorm {
+        bn: BatchNorm2d<f32, 3>,
+    }
+}
+
+shapetorch::model! {
     /// `Net` without its second layer.
     struct Shallower {
         fc1: Linear<f32, 6, 4>,
@@ -216,4 +223,58 @@ fn random_mutations_of_a_good_file_load_correctly_or_give_an_error() {
         errors > 500 && loads > 500,
         "{errors} errors, {loads} loads"
     );
+}
+
+/// Files are checked before they are read: a file longer than any safetensors file of the
+/// model's weights (here a sparse file of 200 MB: no disk, but reading it took 200 MB of
+/// memory) is refused from its length, and devices and FIFOs from their metadata (`/dev/zero`
+/// grew the process to gigabytes; a FIFO blocked in `open`).
+#[test]
+fn oversized_files_devices_and_fifos_are_refused_before_they_are_read() {
+    let dir = std::env::temp_dir().join(format!("shapetorch-weights-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.safetensors");
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(200_000_000)
+        .unwrap();
+    let mut net = Net::new(1);
+    let before = bits(&mut net);
+    let err = net.load(&path).unwrap_err();
+    // Net's values: (6*4 + 4 + 4*3 + 3) f32s = 172 bytes
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: not a valid safetensors file: the file has 200000000 bytes, more than a \
+             safetensors file of this model's weights can have (172 bytes of values, 8 bytes \
+             and a header of at most 100000000: 100000180)",
+            path.display()
+        )
+    );
+    assert_eq!(bits(&mut net), before);
+    // an integer buffer (batch norm's num_batches_tracked, a 0-dim I64) counts its 8 bytes:
+    // weight, bias, running_mean, running_var are 4 * 3 f32s = 48 bytes, the count 8 more
+    let mut bn = WithNorm::new(0);
+    let err = bn.load(&path).unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "(56 bytes of values, 8 bytes and a header of at most 100000000: 100000064)"
+        ),
+        "{err}"
+    );
+    #[cfg(unix)]
+    {
+        let err = net.load("/dev/zero").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: cannot read: not a regular file but a character device"
+        );
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = net.load(&fifo).unwrap_err();
+            assert!(err.to_string().ends_with("a FIFO (named pipe)"), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

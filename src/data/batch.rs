@@ -61,6 +61,45 @@ impl Batches {
         self
     }
 
+    /// Where the next batch starts in the epoch's order: how many examples the batches
+    /// yielded so far hold.
+    pub fn offset(&self) -> usize {
+        self.next
+    }
+
+    /// The number of examples in all (`n`).
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there are no examples at all.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The batch size.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Whether the last, smaller batch is left out.
+    pub fn drops_last(&self) -> bool {
+        self.drop_last
+    }
+
+    /// The order of the examples in this epoch (what a checkpoint saves).
+    pub(crate) fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Continues at `offset` of `order` (what a checkpoint restores; the caller checked
+    /// that `order` is a permutation of this one's examples and `offset` within it).
+    pub(crate) fn restore(&mut self, order: Vec<usize>, offset: usize) {
+        debug_assert!(order.len() == self.order.len() && offset <= order.len());
+        self.order = order;
+        self.next = offset;
+    }
+
     /// The number of batches this iterator yields in all.
     pub fn batch_count(&self) -> usize {
         if self.drop_last {

@@ -37,8 +37,8 @@
 
 use crate::memory::Buffer;
 use crate::shape::markers::one_hot;
-use crate::shape::{AppendDim, Dim, ResultClasses, Shape, TokenIds};
-use crate::tensor::{Element, IndexTensor, Tensor};
+use crate::shape::{AppendDim, Dim, ResultClasses, Shape};
+use crate::tensor::{Element, IndexTensor, Tensor, TokenIds};
 
 impl<E: Element, const V: usize, const D: usize> Tensor<E, (Dim<V>, Dim<D>)> {
     /// The rows of this table `[V, D]` at `ids` (any shape `S`): `[S..., D]`, like

@@ -4,7 +4,7 @@
 //!
 //! Shapes in words: input `[B, IN]` (or `[B, T, IN]`), weight `[OUT, IN]`, bias `[OUT]`, output
 //! `[B, OUT]` (or `[B, T, OUT]`). The batch (and length) may be runtime `usize`s. The relation
-//! [`LinearShape`] checks that the input's last dim equals the weight's `IN`: a mismatch in
+//! [`LinearShape`](crate::shape::LinearShape) checks that the input's last dim equals the weight's `IN`: a mismatch in
 //! static dims is a compile error ("linear: the input has 256 features, the layer expects
 //! 250"), in runtime ones a panic with the same words. Generic code needs no bound when the
 //! input's features are the weight's own `Dim<IN>`.

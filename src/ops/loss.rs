@@ -41,8 +41,8 @@
 
 use crate::memory::Buffer;
 use crate::shape::markers::{cross_entropy, nll_loss};
-use crate::shape::{assert_same_dims, ClassLabels, Dim, Dimension, Shape};
-use crate::tensor::{Element, OpInput, Tensor};
+use crate::shape::{assert_same_dims, Dim, Dimension, Shape};
+use crate::tensor::{ClassLabels, Element, OpInput, Tensor};
 
 /// The batch size shared by scores `[B, C]` and their labels `[B]`; panics naming both when a
 /// runtime batch differs.

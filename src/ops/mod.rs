@@ -9,6 +9,7 @@ mod dropout;
 mod embedding;
 pub mod linear;
 mod loss;
+mod parallel;
 pub mod pool;
 mod softmax;
 mod unroll;

@@ -1,9 +1,9 @@
 //! Adam and AdamW, as `torch.optim.Adam` and `torch.optim.AdamW`.
 
-use std::collections::HashMap;
-
-use super::{flush_subnormal, Optimizer};
+use super::{check_state, exact, flush_subnormal, Optimizer, OptimizerState, States};
 use crate::element::Element;
+use crate::error::Result;
+use crate::nn::Parameter;
 
 /// Adam (Kingma & Ba), PyTorch's rule (`torch.optim.Adam`; with `decoupled_weight_decay`,
 /// `torch.optim.AdamW`). At step `t` (from 1), for each parameter `p` with gradient `grad`:
@@ -29,19 +29,9 @@ pub struct Adam<E: Element> {
     pub weight_decay: E,
     /// Decay the weights directly (AdamW) instead of adding an L2 term to the gradient.
     pub decoupled_weight_decay: bool,
-    /// The state of each parameter, by name.
-    pub(super) state: HashMap<String, Moments<E>>,
-}
-
-/// Adam's state for one parameter.
-#[derive(Clone, Debug)]
-pub(super) struct Moments<E> {
-    /// Steps this parameter was updated (PyTorch counts per parameter too).
-    pub(super) t: i32,
-    /// First-moment estimate.
-    pub(super) m: Vec<E>,
-    /// Second-moment estimate.
-    pub(super) v: Vec<E>,
+    /// The state of each parameter, by name: the step count `t` (PyTorch counts per
+    /// parameter too) and the moments `m`, `v` (PyTorch's `exp_avg`, `exp_avg_sq`).
+    pub(super) states: States<E, 2>,
 }
 
 impl<E: Element> Adam<E> {
@@ -55,7 +45,7 @@ impl<E: Element> Adam<E> {
             eps: E::of(1e-8),
             weight_decay: E::zero(),
             decoupled_weight_decay: false,
-            state: HashMap::new(),
+            states: States::new(["exp_avg", "exp_avg_sq"], true),
         }
     }
 
@@ -89,25 +79,42 @@ impl<E: Element> Adam<E> {
     }
 
     /// How many times the parameter `name` was updated.
-    pub fn steps(&self, name: &str) -> i32 {
-        self.state.get(name).map_or(0, |s| s.t)
+    pub fn steps(&self, name: &str) -> u64 {
+        self.states.get(name).map_or(0, |s| s.step)
+    }
+
+    /// The state without the parameters': kind and hyper-parameters.
+    fn header(&self) -> OptimizerState<E> {
+        OptimizerState {
+            kind: "Adam".into(),
+            lr: self.lr,
+            momentum: Some(self.beta1),
+            hyperparameters: vec![
+                ("beta2".into(), exact(self.beta2)),
+                ("eps".into(), exact(self.eps)),
+                ("weight_decay".into(), exact(self.weight_decay)),
+                (
+                    "decoupled_weight_decay".into(),
+                    self.decoupled_weight_decay.to_string(),
+                ),
+            ],
+            parameters: Default::default(),
+        }
     }
 }
 
 impl<E: Element> Optimizer<E> for Adam<E> {
-    fn update(&mut self, name: &str, param: &mut [E], grad: &[E]) {
+    fn check(&self, name: &str, param: &dyn Parameter<E>) -> Result<()> {
+        self.states.check(name, param)
+    }
+
+    fn update(&mut self, name: &str, param: &mut dyn Parameter<E>, grad: &[E]) {
         let (b1, b2, lr, eps, wd) = (self.beta1, self.beta2, self.lr, self.eps, self.weight_decay);
         let one = E::one();
-        let state = self
-            .state
-            .entry(name.to_string())
-            .or_insert_with(|| Moments {
-                t: 0,
-                m: vec![E::zero(); grad.len()],
-                v: vec![E::zero(); grad.len()],
-            });
-        state.t += 1;
-        let (t, m, v) = (state.t, &mut state.m, &mut state.v);
+        let (state, _) = self.states.get_or_insert(name, param);
+        state.step += 1;
+        let t = i32::try_from(state.step).unwrap_or(i32::MAX);
+        let [m, v] = &mut state.buffers;
         let bias1 = one - b1.powi(t);
         let bias2_sqrt = (one - b2.powi(t)).sqrt();
         let step = lr / bias1;
@@ -122,6 +129,7 @@ impl<E: Element> Optimizer<E> for Adam<E> {
         };
         // Zipped slices, no indexing: no bounds checks, and the loop vectorises.
         let elements = param
+            .values_mut()
             .iter_mut()
             .zip(grad)
             .zip(m.iter_mut().zip(v.iter_mut()));
@@ -137,5 +145,41 @@ impl<E: Element> Optimizer<E> for Adam<E> {
                 update(p, g, m, v);
             }
         }
+    }
+
+    fn lr(&self) -> E {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: E) {
+        self.lr = lr;
+    }
+
+    /// β1 (PyTorch's `betas[0]`), which [`OneCycleLR`](super::OneCycleLR) cycles.
+    fn momentum(&self) -> Option<E> {
+        Some(self.beta1)
+    }
+
+    fn set_momentum(&mut self, momentum: E) {
+        self.beta1 = momentum;
+    }
+
+    fn state_dict(&self) -> OptimizerState<E> {
+        OptimizerState {
+            parameters: self.states.export(),
+            ..self.header()
+        }
+    }
+
+    fn check_state_dict(&self, state: &OptimizerState<E>) -> Result<()> {
+        check_state(&self.header(), &self.states, state)
+    }
+
+    fn load_state_dict(&mut self, state: &OptimizerState<E>) -> Result<()> {
+        self.check_state_dict(state)?;
+        self.lr = state.lr;
+        self.beta1 = state.momentum.expect("checked: Adam keeps a β1");
+        self.states.import(&state.parameters);
+        Ok(())
     }
 }

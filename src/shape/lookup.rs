@@ -6,7 +6,7 @@
 //! `argmax`'s and `one_hot`'s results. Each is a guard whose message says "classes" or
 //! "vocabulary" with both numbers ("cross_entropy: the labels are for 5 classes, the scores
 //! have 10"). The ops take their ids as a generic argument bounded by the guard's relation
-//! ([`ClassLabels`], [`TokenIds`]): a guard with a single impl for equal numbers, asked while
+//! ([`ClassLabels`](crate::tensor::ClassLabels), [`TokenIds`](crate::tensor::TokenIds)): a guard with a single impl for equal numbers, asked while
 //! the ids' type is still unknown, would let the compiler *infer* one count from the other and
 //! report a bare `expected 10, found 5` instead.
 //!
@@ -24,9 +24,7 @@
 //! logits.cross_entropy(&labels); // cross_entropy: the labels are for 5 classes, the scores have 10
 //! ```
 
-use super::markers::embedding;
 use super::{Dim, Dimension, Shape};
-use crate::tensor::IndexTensor;
 
 /// `Self` with the dim `D` appended last: the shape of a lookup of rows of `D` values at ids of
 /// shape `Self` (`embedding`: `[B, T]` ids, rows of `D` → `[B, T, D]`), or of a one-hot
@@ -55,49 +53,6 @@ append_dim!(A 0, B 1);
 append_dim!(A 0, B 1, C 2);
 append_dim!(A 0, B 1, C 2, F 3);
 
-/// The labels of scores `[B, C]`: an [`IndexTensor`] `[B]` of ids below `C`. The bound of
-/// `nll_loss` and `cross_entropy` (`Op`) on their labels argument.
-#[diagnostic::on_unimplemented(
-    message = "{Op}: the labels must be an `IndexTensor<({B},), {C}>` (one class id below {C} for each of the batch's rows); they are `{Self}`",
-    label = "not the labels of these scores"
-)]
-pub trait ClassLabels<Op, B: Dimension, const C: usize> {
-    /// The class ids, one per row (the same storage).
-    fn class_ids(&self) -> IndexTensor<(B,), C>;
-}
-
-// Blanket over the labels' type (their bound comes from `Ids`): a mismatch is reported as
-// the guard alone, without a quote of this impl.
-impl<L, Op, B: Dimension, const C: usize> ClassLabels<Op, B, C> for L
-where
-    L: Ids<Shape = (B,)>,
-    Op: LabelsFor<L::Bound, C>,
-{
-    fn class_ids(&self) -> IndexTensor<(B,), C> {
-        self.rebound_to()
-    }
-}
-
-/// An [`IndexTensor`]'s shape and bound as types, for the lookup checks.
-#[doc(hidden)]
-pub trait Ids {
-    /// The ids' shape.
-    type Shape: Shape;
-    /// `Dim<N>` for ids below `N`.
-    type Bound;
-    /// The same ids with the bound `M` (called only where `M` is proven equal to the bound).
-    fn rebound_to<const M: usize>(&self) -> IndexTensor<Self::Shape, M>;
-}
-
-#[diagnostic::do_not_recommend]
-impl<S: Shape, const N: usize> Ids for IndexTensor<S, N> {
-    type Shape = S;
-    type Bound = Dim<N>;
-    fn rebound_to<const M: usize>(&self) -> IndexTensor<S, M> {
-        self.rebound()
-    }
-}
-
 /// [`LabelClasses`] on the labels' bound as a dim.
 #[doc(hidden)]
 pub trait LabelsFor<Bound, const C: usize> {}
@@ -114,29 +69,6 @@ impl<T: ?Sized, const N: usize, const C: usize> LabelsFor<Dim<N>, C> for T where
 )]
 pub trait LabelClasses<const N: usize, const C: usize> {}
 impl<T: ?Sized, const N: usize> LabelClasses<N, N> for T {}
-
-/// Token ids for a table of `V` rows: an [`IndexTensor`] of any shape with ids below `V`. The
-/// bound of `embedding` on its ids argument.
-#[diagnostic::on_unimplemented(
-    message = "embedding: the ids must be an `IndexTensor<_, {V}>` (ids below the table's {V} rows); they are `{Self}`",
-    label = "not ids for this table"
-)]
-pub trait TokenIds<const V: usize> {
-    /// The ids' shape.
-    type Shape: Shape;
-    /// The ids (the same storage).
-    fn token_ids(&self) -> IndexTensor<Self::Shape, V>;
-}
-
-impl<L: Ids, const V: usize> TokenIds<V> for L
-where
-    embedding: VocabularyFor<L::Bound, V>,
-{
-    type Shape = L::Shape;
-    fn token_ids(&self) -> IndexTensor<L::Shape, V> {
-        self.rebound_to()
-    }
-}
 
 /// [`Vocabulary`] on the ids' bound as a dim.
 #[doc(hidden)]

@@ -51,8 +51,7 @@ pub use conv::{
 };
 pub use conv::{Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut, Conv2dShape, Conv2dSize};
 pub use lookup::{
-    AppendDim, AxisClasses, ClassLabels, Ids, LabelClasses, LabelsFor, ResultClasses, TokenIds,
-    Vocabulary, VocabularyFor,
+    AppendDim, AxisClasses, LabelClasses, LabelsFor, ResultClasses, Vocabulary, VocabularyFor,
 };
 #[doc(hidden)]
 pub use norm::{BatchNorm1dCheck, BatchNorm2dCheck, BatchNormCheck};

@@ -1,45 +1,61 @@
 //! Which instruction set the convolution kernels use, found at run time.
 //!
 //! The library is compiled for the baseline of its target (on x86-64: SSE2, 4 lanes of f32).
-//! The register-blocked kernels (`blocked.rs`) are compiled a second time with
-//! AVX-512 enabled (`#[target_feature]`), where each vector holds 16 f32 and a multiply-add is
-//! one fused instruction, and the copy to run is picked when the kernel starts: one binary is
-//! fast on an AVX-512 CPU and still correct on any other.
+//! The register-blocked kernels (`micro.rs`, `micro_avx2.rs`) have a copy for each level
+//! below, each compiled with its instructions enabled (`#[target_feature]`), and the copy to run
+//! is picked when the plan is made: one binary is fast on an AVX2 or AVX-512 CPU and still
+//! correct on any other.
 //!
-//! Tests and benchmarks can lower the choice ([`Isa::cap`]), never raise it: calling the
-//! AVX-512 copy on a CPU without AVX-512 would be undefined behaviour, so the only way in is
-//! [`Isa::current`], which asks the CPU.
+//! Tests and benchmarks can lower the level (the `isa` of
+//! [`ConvOverride`](super::ConvOverride)), never raise it: calling a copy on a CPU without its
+//! instructions would be undefined behaviour, so every such call first asks the CPU
+//! ([`Isa::supported`]).
 
-use std::cell::Cell;
-
-/// An instruction-set level the kernels have a copy for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// An instruction-set level the kernels have a copy for, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Isa {
     /// The target's baseline: plain Rust, vectorised as far as the baseline allows.
     Portable,
-    /// x86-64 with AVX-512F (which implies AVX2 and FMA): 16 lanes of f32, fused multiply-add.
+    /// x86-64 with AVX2 and FMA: 8 lanes of f32 in each of 16 registers, fused multiply-add.
+    Avx2,
+    /// x86-64 with AVX-512F: 16 lanes of f32 in each of 32 registers, fused multiply-add.
     Avx512,
 }
 
-thread_local! {
-    /// The highest level allowed on this thread ([`Isa::cap`]).
-    static CAP: Cell<Isa> = const { Cell::new(Isa::Avx512) };
-}
-
 impl Isa {
-    /// The best level this CPU supports (asked once; `is_x86_feature_detected!` caches it).
-    pub fn detected() -> Isa {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return Isa::Avx512;
+    /// Every level, lowest first.
+    pub const ALL: [Isa; 3] = [Isa::Portable, Isa::Avx2, Isa::Avx512];
+
+    /// Whether this CPU runs the copies for `self` (asked once per feature;
+    /// `is_x86_feature_detected!` caches the answer).
+    pub fn supported(self) -> bool {
+        match self {
+            Isa::Portable => true,
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Isa::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+            _ => false,
         }
-        Isa::Portable
+    }
+
+    /// The best level this CPU supports.
+    pub fn detected() -> Isa {
+        Isa::ALL
+            .into_iter()
+            .rev()
+            .find(|isa| isa.supported())
+            .unwrap_or(Isa::Portable)
     }
 
     /// Whether the CPU is AMD's (x86 vendor string `AuthenticAMD`, asked once). AMD's cores up
     /// to Zen 4 run a 512-bit instruction as two 256-bit halves, so the balance between the
     /// register-blocked kernels and the GEMM crate differs from Intel's: see
-    /// [`ConvAlgorithm::for_pass`](super::ConvAlgorithm::for_pass).
+    /// [`ConvPlan`](super::ConvPlan).
     pub fn amd() -> bool {
         static AMD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *AMD.get_or_init(|| {
@@ -54,27 +70,6 @@ impl Isa {
             false
         })
     }
-
-    /// The level kernels started on this thread use: the CPU's, lowered by [`Isa::cap`].
-    pub fn current() -> Isa {
-        Isa::detected().min(CAP.get())
-    }
-
-    /// Runs `f` with the kernels it starts on this thread limited to `self` or lower (the
-    /// portable copy for `Isa::Portable`): for tests of the fallback and for benchmarks. It
-    /// can only lower the level: `Isa::Avx512.cap(..)` on a CPU without AVX-512 still runs the
-    /// portable copy.
-    pub fn cap<R>(self, f: impl FnOnce() -> R) -> R {
-        /// Restores the previous cap even if `f` panics.
-        struct Restore(Isa);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CAP.set(self.0);
-            }
-        }
-        let _restore = Restore(CAP.replace(self));
-        f()
-    }
 }
 
 #[cfg(test)]
@@ -82,23 +77,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cap_lowers_the_level_and_never_raises_it() {
+    fn the_detected_level_is_supported_and_so_is_every_lower_one() {
         let cpu = Isa::detected();
-        assert_eq!(Isa::current(), cpu);
-        assert_eq!(Isa::Portable.cap(Isa::current), Isa::Portable);
-        // Asking for AVX-512 gives at most what the CPU has: the claim the kernels'
-        // `unsafe` calls rest on.
-        assert_eq!(Isa::Avx512.cap(Isa::current), cpu);
-        assert!(Isa::Avx512.cap(Isa::current) <= cpu);
-        // Nested caps restore the outer one.
-        Isa::Portable.cap(|| {
-            assert_eq!(
-                Isa::Avx512.cap(Isa::current),
-                Isa::Portable.max(cpu.min(Isa::Avx512))
-            );
-            assert_eq!(Isa::current(), Isa::Portable);
-        });
-        assert_eq!(Isa::current(), cpu);
+        assert!(cpu.supported());
+        for isa in Isa::ALL.into_iter().filter(|&isa| isa <= cpu) {
+            assert!(isa.supported(), "{isa:?} below {cpu:?}");
+        }
+        // AVX-512F implies AVX2 and FMA on every CPU that has it
+        assert!(Isa::Avx512.supported() <= Isa::Avx2.supported());
     }
 
     #[test]

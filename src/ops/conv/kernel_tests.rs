@@ -1,15 +1,14 @@
-//! The convolution kernels give one answer: hand-computed cases, then `direct`, `unroll` and
-//! the per-pass choice (`auto`) against `naive` on named edge cases and random geometries, in
-//! f64 and f32, for the forward pass and both gradients (which must add into their buffers,
-//! not overwrite them). Then every branch that only large shapes, other thread counts or other
-//! CPUs take: geometries above each threshold where work is split across threads, inside 2-
-//! and 3-thread pools; the portable copies of the blocked kernels (the AVX-512 ones are capped
-//! off); the run-time kernel-size loop next to each compile-time size; unroll's tiles cut
-//! small, so that they split batch entries and rows.
+//! The convolution kernels give one answer: hand-computed cases, then the plans forced to
+//! `direct` and `im2col` and the per-pass choice (`auto`) against `naive` on named edge cases
+//! and random geometries, in f64 and f32, for the forward pass and both gradients (which must
+//! add into their buffers, not overwrite them). Then every branch that only large shapes, other
+//! thread counts or other CPUs take: geometries above each threshold where work is split across
+//! threads, inside 2- and 3-thread pools; the portable copies of the blocked kernels (the
+//! faster ones overridden off); the run-time kernel-size loop next to each compile-time size;
+//! im2col's tiles cut small, so that they split batch entries and rows.
 
-use super::blocked::run_time_sizes;
 use super::cpu::Isa;
-use super::{direct, naive, unroll, ConvAlgorithm, ConvGeometry, ConvPass};
+use super::{naive, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPass, ConvPlan, PassKernel};
 use crate::tensor::{Element, Rng};
 
 /// A kernel's signature: `forward(g, input, weight, output)`,
@@ -34,21 +33,29 @@ fn implementations<E: Element>() -> [Implementation<E>; 4] {
         },
         Implementation {
             name: "direct",
-            forward: direct::forward,
-            grad_input: direct::grad_input,
-            grad_weight: direct::grad_weight,
+            forward: |g, x, w, y| ConvPlan::with::<E>(g, ConvAlgorithm::Direct).forward(x, w, y),
+            grad_input: |g, gy, w, gx| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Direct).grad_input(gy, w, gx)
+            },
+            grad_weight: |g, gy, x, gw| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Direct).grad_weight(gy, x, gw)
+            },
         },
         Implementation {
-            name: "unroll",
-            forward: unroll::forward,
-            grad_input: unroll::grad_input,
-            grad_weight: unroll::grad_weight,
+            name: "im2col",
+            forward: |g, x, w, y| ConvPlan::with::<E>(g, ConvAlgorithm::Im2col).forward(x, w, y),
+            grad_input: |g, gy, w, gx| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Im2col).grad_input(gy, w, gx)
+            },
+            grad_weight: |g, gy, x, gw| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Im2col).grad_weight(gy, x, gw)
+            },
         },
         Implementation {
             name: "auto",
-            forward: |g, x, w, y| ConvAlgorithm::Auto.forward(g, x, w, y),
-            grad_input: |g, gy, w, gx| ConvAlgorithm::Auto.grad_input(g, gy, w, gx),
-            grad_weight: |g, gy, x, gw| ConvAlgorithm::Auto.grad_weight(g, gy, x, gw),
+            forward: |g, x, w, y| ConvPlan::new::<E>(g).forward(x, w, y),
+            grad_input: |g, gy, w, gx| ConvPlan::new::<E>(g).grad_input(gy, w, gx),
+            grad_weight: |g, gy, x, gw| ConvPlan::new::<E>(g).grad_weight(gy, x, gw),
         },
     ]
 }
@@ -560,11 +567,19 @@ fn parallel_branches_agree_with_naive() {
     pool(2).install(|| reference.check(&format!("{case}, f64, 2 threads"), g, 1e-12));
 }
 
+/// Runs `f` with the blocked kernels' copies limited to `isa`.
+fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+    let settings = ConvOverride {
+        isa: Some(isa),
+        ..ConvOverride::current()
+    };
+    settings.run(f)
+}
+
 #[test]
 fn the_portable_copies_agree_with_naive() {
-    // the blocked kernels' baseline copies, which CPUs without AVX-512 run
-    Isa::Portable.cap(|| {
-        assert_eq!(Isa::current(), Isa::Portable);
+    // the blocked kernels' baseline copies, which CPUs without AVX2 run
+    with_isa(Isa::Portable, || {
         for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
             check_against_naive::<f32>(&format!("{case}, portable"), &g, seed as u64, 1e-4);
             check_against_naive::<f64>(&format!("{case}, portable"), &g, seed as u64, 1e-12);
@@ -578,7 +593,9 @@ fn the_portable_copies_agree_with_naive() {
     let (case, g) = &parallel_geometries()[2];
     let reference = Reference::<f32>::new(g, 5);
     pool(2).install(|| {
-        Isa::Portable.cap(|| reference.check(&format!("{case}, portable, 2 threads"), g, 1e-4))
+        with_isa(Isa::Portable, || {
+            reference.check(&format!("{case}, portable, 2 threads"), g, 1e-4)
+        })
     });
 }
 
@@ -601,14 +618,22 @@ fn compile_time_and_run_time_kernel_sizes_agree() {
         let g = conv2d(2, 3, 5, [9, 11], [kh, kw], 1, [kh / 2, kw / 2], 1);
         let reference = Reference::<f32>::new(&g, seed as u64);
         reference.check(&format!("{kh}x{kw}"), &g, 1e-4);
-        run_time_sizes(|| reference.check(&format!("{kh}x{kw}, run-time size"), &g, 1e-4));
+        let run_time = ConvOverride {
+            run_time_sizes: true,
+            ..ConvOverride::default()
+        };
+        run_time.run(|| reference.check(&format!("{kh}x{kw}, run-time size"), &g, 1e-4));
     }
 }
 
 #[test]
-fn unroll_tiles_that_split_entries_and_rows_agree_with_naive() {
+fn im2col_tiles_that_split_entries_and_rows_agree_with_naive() {
     for columns in [1, 7, 50] {
-        super::unroll::with_tile_columns(columns, || {
+        let tiles = ConvOverride {
+            tile_columns: Some(columns),
+            ..ConvOverride::default()
+        };
+        tiles.run(|| {
             for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
                 let case = format!("{case}, tiles of {columns} columns");
                 check_against_naive::<f64>(&case, &g, seed as u64, 1e-12);
@@ -619,7 +644,7 @@ fn unroll_tiles_that_split_entries_and_rows_agree_with_naive() {
 
 #[test]
 fn the_per_pass_choice_follows_the_measurements() {
-    use ConvAlgorithm::{Direct, Unroll};
+    use ConvAlgorithm::{Direct, Im2col};
     let big = conv2d(8, 64, 64, [56, 56], [3, 3], 1, [0, 0], 1);
     let lenet = conv2d(64, 1, 6, [28, 28], [5, 5], 1, [0, 0], 1);
     let strided = conv2d(8, 64, 64, [56, 56], [3, 3], 2, [1, 1], 1);
@@ -629,30 +654,36 @@ fn the_per_pass_choice_follows_the_measurements() {
     let dilated_h = conv2d_axes(8, 64, 64, [56, 56], [3, 3], [1, 1], [2, 1], [2, 1]);
     let mid = conv2d(64, 6, 16, [12, 12], [5, 5], 1, [0, 0], 1);
     let tiny = conv2d(1, 2, 3, [6, 6], [3, 3], 1, [0, 0], 1);
-    let pass = |g: &ConvGeometry, p| ConvAlgorithm::for_pass::<f32>(g, p);
-    assert_eq!(pass(&tiny, ConvPass::Forward), Direct);
-    assert_eq!(pass(&strided, ConvPass::Forward), Unroll);
-    assert_eq!(pass(&strided, ConvPass::GradInput), Unroll);
-    for p in [ConvPass::Forward, ConvPass::GradInput, ConvPass::GradWeight] {
-        assert_eq!(pass(&strided_w, p), Unroll, "{p:?}");
+    /// The family the plan picks for pass `p` of `g` in `E`.
+    fn family<E: Element>(g: &ConvGeometry, p: ConvPass) -> ConvAlgorithm {
+        match ConvPlan::new::<E>(g).kernel(p) {
+            PassKernel::Im2col { .. } => Im2col,
+            PassKernel::Blocked(_) | PassKernel::Strided => Direct,
+        }
     }
-    if Isa::current() == Isa::Avx512 {
+    let pass = |g: &ConvGeometry, p| family::<f32>(g, p);
+    assert_eq!(pass(&tiny, ConvPass::Forward), Direct);
+    assert_eq!(pass(&strided, ConvPass::Forward), Im2col);
+    assert_eq!(pass(&strided, ConvPass::GradInput), Im2col);
+    for p in [ConvPass::Forward, ConvPass::GradInput, ConvPass::GradWeight] {
+        assert_eq!(pass(&strided_w, p), Im2col, "{p:?}");
+    }
+    if Isa::detected() == Isa::Avx512 {
         assert_eq!(pass(&big, ConvPass::Forward), Direct);
         assert_eq!(pass(&dilated_h, ConvPass::Forward), Direct);
         assert_eq!(pass(&big, ConvPass::GradInput), Direct);
         // many output channels: the GEMM on Intel, the direct kernel on AMD
-        let many_channels = if Isa::amd() { Direct } else { Unroll };
+        let many_channels = if Isa::amd() { Direct } else { Im2col };
         assert_eq!(pass(&big, ConvPass::GradWeight), many_channels);
         assert_eq!(pass(&lenet, ConvPass::GradWeight), Direct);
         assert_eq!(pass(&mid, ConvPass::Forward), Direct);
-        assert_eq!(pass(&mid, ConvPass::GradInput), Unroll);
+        assert_eq!(pass(&mid, ConvPass::GradInput), Im2col);
         assert_eq!(pass(&mid, ConvPass::GradWeight), Direct);
         // f64: the GEMM
-        assert_eq!(
-            ConvAlgorithm::for_pass::<f64>(&big, ConvPass::Forward),
-            Unroll
-        );
+        assert_eq!(family::<f64>(&big, ConvPass::Forward), Im2col);
     }
     // without AVX-512, the GEMM crate's AVX2 kernel beats the portable copies
-    Isa::Portable.cap(|| assert_eq!(pass(&big, ConvPass::Forward), Unroll));
+    with_isa(Isa::Portable, || {
+        assert_eq!(pass(&big, ConvPass::Forward), Im2col)
+    });
 }

@@ -49,30 +49,37 @@
 //! Only the batch generic (`Tensor<f32, (B, Dim<1>, Dim<28>, Dim<28>)>`), or the channels as
 //! const generics shared by input and weight, need no bound at all.
 //!
-//! Two kernels compute every convolution: a direct loop ([`direct`], register-blocked in
-//! `blocked.rs` and compiled for AVX-512 next to the baseline, picked at run time by [`cpu`])
-//! and the lecture's unroll (im2col) followed by matrix multiplies ([`unroll`]);
-//! [`ConvAlgorithm`] picks one per pass and shape. Backward: the gradient of the input is the convolution of the upstream
-//! gradient with the reversed kernel, anchored at the other end; the gradient of the weight
-//! correlates the input with the upstream gradient; the bias's sums the upstream gradient.
+//! Two families of kernels compute every convolution: direct loops (register-blocked for
+//! stride 1, compiled for AVX-512 next to the baseline; plain loops for larger strides) and
+//! im2col (the lecture's unroll, as a kernel) followed by matrix multiplies. A [`ConvPlan`],
+//! made once per call and kept by the backward closure, picks one per pass and shape. Backward:
+//! the gradient of the input is the convolution of the upstream gradient with the reversed
+//! kernel, anchored at the other end; the gradient of the weight correlates the input with the
+//! upstream gradient; the bias's sums the upstream gradient.
 //!
-//! Files: [`geometry`](ConvGeometry) holds the run-time sizes; [`naive`] (the reference loops),
-//! [`direct`] and [`unroll`] the kernels, each with forward, grad-input and grad-weight.
+//! Files, one idea each (`src/ops/README.md`): this one the typed API; `geometry.rs` the
+//! run-time sizes ([`ConvGeometry`]); `plan.rs` the choice of kernels ([`ConvPlan`],
+//! [`ConvOverride`]); [`naive`] the reference loops; `direct.rs` the blocked kernels' entry
+//! points, `layout.rs` their layouts and copies, `micro.rs` their micro-kernels, [`cpu`] the
+//! instruction sets they have copies for; `strided.rs` the loops for larger strides;
+//! `im2col.rs` im2col + GEMM.
 
-mod blocked;
 pub mod cpu;
-pub mod direct;
+mod direct;
 mod geometry;
+mod im2col;
 #[cfg(test)]
 mod kernel_tests;
+mod layout;
+mod micro;
 pub mod naive;
-mod padded;
-pub mod unroll;
+mod plan;
+mod strided;
 
-pub use blocked::run_time_sizes;
 pub use geometry::ConvGeometry;
-
-use std::cell::Cell;
+pub use layout::Layout;
+pub use micro::{Blocking, Taps};
+pub use plan::{Blocked, ConvAlgorithm, ConvOverride, ConvPass, ConvPlan, PassKernel};
 
 use crate::autodiff::Gradients;
 use crate::memory::Buffer;
@@ -82,217 +89,6 @@ use crate::shape::{
 };
 pub use crate::shape::{ConvHyperParams, ConvParams, ConvParams2d, Minitorch};
 use crate::tensor::{Element, OpInput, Tensor};
-
-/// Which kernel computes a convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConvAlgorithm {
-    /// The direct loops ([`direct`]; register-blocked for stride 1): best for few channels
-    /// and small kernels.
-    Direct,
-    /// Unroll (im2col) then matrix multiplies ([`unroll`]): best for many channels.
-    Unroll,
-    /// Each pass (forward, gradient of the input, gradient of the weight) by the kernel that
-    /// is faster for its shape ([`ConvAlgorithm::for_pass`]): what convolutions use unless one
-    /// is forced.
-    Auto,
-}
-
-/// One of the three computations of a convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConvPass {
-    /// The output.
-    Forward,
-    /// The gradient with respect to the input.
-    GradInput,
-    /// The gradient with respect to the weight.
-    GradWeight,
-}
-
-thread_local! {
-    /// The algorithm forced on this thread by [`ConvAlgorithm::force`], if any.
-    static FORCED: Cell<Option<ConvAlgorithm>> = const { Cell::new(None) };
-}
-
-impl ConvAlgorithm {
-    /// The two kernels, for tests and benchmarks that compare them.
-    pub const ALL: [ConvAlgorithm; 2] = [ConvAlgorithm::Direct, ConvAlgorithm::Unroll];
-
-    /// Runs `f` with every convolution started on this thread computed by `self`, whatever
-    /// the shape (its backward pass too): for tests and benchmarks that compare the kernels.
-    ///
-    /// ```
-    /// use shapetorch::prelude::*;
-    /// use shapetorch::ops::conv::ConvAlgorithm;
-    /// let x = Tensor3::<f64, 1, 2, 8>::randn(0);
-    /// let w = Tensor3::<f64, 3, 2, 3>::randn(1);
-    /// let direct = ConvAlgorithm::Direct.force(|| x.conv1d(&w, ConvParams::<1, 0, 1>));
-    /// let unroll = ConvAlgorithm::Unroll.force(|| x.conv1d(&w, ConvParams::<1, 0, 1>));
-    /// for (a, b) in direct.as_slice().iter().zip(unroll.as_slice()) {
-    ///     assert!((a - b).abs() < 1e-12);
-    /// }
-    /// ```
-    pub fn force<R>(self, f: impl FnOnce() -> R) -> R {
-        /// Restores the previous choice even if `f` panics.
-        struct Restore(Option<ConvAlgorithm>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                FORCED.set(self.0);
-            }
-        }
-        let _restore = Restore(FORCED.replace(Some(self)));
-        f()
-    }
-
-    /// The algorithm a convolution of geometry `g` runs with: the forced one, or
-    /// [`for_geometry`](Self::for_geometry).
-    pub fn pick(g: &ConvGeometry) -> Self {
-        FORCED.get().unwrap_or_else(|| Self::for_geometry(g))
-    }
-
-    /// The algorithm for this shape when none is forced: [`Auto`](Self::Auto), which picks per
-    /// pass ([`for_pass`](Self::for_pass)).
-    pub fn for_geometry(_g: &ConvGeometry) -> Self {
-        ConvAlgorithm::Auto
-    }
-
-    /// The faster kernel for one pass of this shape in `E` (`Direct` or `Unroll`), as measured
-    /// on the 2-core AVX-512 machine, one thread (`cargo bench --bench speed -- --kernels`;
-    /// the table in the README, "Convolution speed"):
-    /// - below 2^17 multiply-adds both take microseconds and the direct loop, which needs no
-    ///   scratch matrix, is as fast or faster;
-    /// - with AVX-512 and f32, stride 1: the register-blocked direct kernels win the forward
-    ///   pass on every shape measured (up to 4x on few channels; 1x1 kernels about even), the
-    ///   input's gradient on planes from 20x20 up and on conv1d (below, the copies of the
-    ///   padded upstream gradient cost more than they save: 25 vs 34 GFLOP/s on 12x12), and
-    ///   the weight's gradient up to 32 output channels (LeNet's 6: 48 vs 29); with more,
-    ///   unroll's GEMM wins that one on Intel (117 vs 91 on `x=[8,64,56,56] w=[64,64,3,3]`,
-    ///   Xeon) and loses it on AMD (92-94 vs 68-73 there, 82 vs 56-68 on
-    ///   `x=[32,32,32,32] w=[64,32,3,3]`, 54-70 vs 26-30 on a 1x1 kernel; EPYC with AVX-512,
-    ///   whose cores split a 512-bit instruction in two halves), so AMD runs direct;
-    /// - stride > 1 along either axis (direct computes the skipped positions' zeros) or
-    ///   without AVX-512 (the portable copy has 4 lanes and no fused multiply-add, while the
-    ///   GEMM crate has an AVX2 kernel) or in f64 (16-lane blocks of f64 take two registers
-    ///   each and spill): unroll.
-    pub fn for_pass<E: Element>(g: &ConvGeometry, pass: ConvPass) -> Self {
-        use ConvAlgorithm::{Direct, Unroll};
-        let blocked_fast = cpu::Isa::current() == cpu::Isa::Avx512 && size_of::<E>() == 4;
-        if g.macs() < 1 << 17 {
-            return Direct;
-        }
-        let big_planes = g.in_plane() >= 400 || g.in_h == 1;
-        match pass {
-            _ if !blocked_fast || !g.unit_stride() => Unroll,
-            ConvPass::Forward => Direct,
-            ConvPass::GradInput if big_planes => Direct,
-            ConvPass::GradWeight if g.out_channels <= 32 || cpu::Isa::amd() => Direct,
-            _ => Unroll,
-        }
-    }
-
-    /// The kernel that runs `pass`: `self`, or for `Auto` the one [`for_pass`](Self::for_pass)
-    /// picks.
-    fn resolve<E: Element>(self, g: &ConvGeometry, pass: ConvPass) -> Self {
-        match self {
-            ConvAlgorithm::Auto => Self::for_pass::<E>(g, pass),
-            forced => forced,
-        }
-    }
-
-    fn forward<E: Element>(self, g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
-        match Typed::new(input, weight, output) {
-            Typed::F32(x, w, y) => self.forward_f32(g, x, w, y),
-            Typed::F64(x, w, y) => self.forward_f64(g, x, w, y),
-        }
-    }
-
-    fn grad_input<E: Element>(
-        self,
-        g: &ConvGeometry,
-        grad_output: &[E],
-        weight: &[E],
-        grad_input: &mut [E],
-    ) {
-        match Typed::new(grad_output, weight, grad_input) {
-            Typed::F32(gy, w, gx) => self.grad_input_f32(g, gy, w, gx),
-            Typed::F64(gy, w, gx) => self.grad_input_f64(g, gy, w, gx),
-        }
-    }
-
-    fn grad_weight<E: Element>(
-        self,
-        g: &ConvGeometry,
-        grad_output: &[E],
-        input: &[E],
-        grad_weight: &mut [E],
-    ) {
-        match Typed::new(grad_output, input, grad_weight) {
-            Typed::F32(gy, x, gw) => self.grad_weight_f32(g, gy, x, gw),
-            Typed::F64(gy, x, gw) => self.grad_weight_f64(g, gy, x, gw),
-        }
-    }
-
-    /// Runs one pass in `E`: the body of the typed entry points below.
-    fn run<E: Element>(self, pass: ConvPass, g: &ConvGeometry, a: &[E], b: &[E], out: &mut [E]) {
-        use ConvAlgorithm::Unroll;
-        match (pass, self.resolve::<E>(g, pass)) {
-            (ConvPass::Forward, Unroll) => unroll::forward(g, a, b, out),
-            (ConvPass::Forward, _) => direct::forward(g, a, b, out),
-            (ConvPass::GradInput, Unroll) => unroll::grad_input(g, a, b, out),
-            (ConvPass::GradInput, _) => direct::grad_input(g, a, b, out),
-            (ConvPass::GradWeight, Unroll) => unroll::grad_weight(g, a, b, out),
-            (ConvPass::GradWeight, _) => direct::grad_weight(g, a, b, out),
-        }
-    }
-}
-
-/// The entry points with a concrete element type, so that the kernels are compiled once,
-/// inside this crate, at its opt-level: generic code is compiled in the crate that uses it,
-/// and a user's debug build would otherwise run every kernel unoptimised (measured: 0.29 s
-/// instead of 1.9 ms for LeNet's first layer, forward + backward), whatever
-/// `[profile.dev.package.shapetorch]` says. `#[inline(never)]`: rustc otherwise offers small
-/// functions for inlining into other crates, and an optimised user crate then compiles every
-/// kernel again (measured: 49 s instead of 5 s to rebuild an example).
-macro_rules! typed_entry_points {
-    ($($name:ident: $pass:ident, $e:ty;)*) => {
-        impl ConvAlgorithm {
-            $(
-                #[inline(never)]
-                fn $name(self, g: &ConvGeometry, a: &[$e], b: &[$e], out: &mut [$e]) {
-                    self.run::<$e>(ConvPass::$pass, g, a, b, out)
-                }
-            )*
-        }
-    };
-}
-
-typed_entry_points! {
-    forward_f32: Forward, f32;
-    forward_f64: Forward, f64;
-    grad_input_f32: GradInput, f32;
-    grad_input_f64: GradInput, f64;
-    grad_weight_f32: GradWeight, f32;
-    grad_weight_f64: GradWeight, f64;
-}
-
-/// A kernel call's two inputs and output, seen as their concrete element type.
-enum Typed<'a> {
-    F32(&'a [f32], &'a [f32], &'a mut [f32]),
-    F64(&'a [f64], &'a [f64], &'a mut [f64]),
-}
-
-impl<'a> Typed<'a> {
-    fn new<E: Element>(a: &'a [E], b: &'a [E], out: &'a mut [E]) -> Self {
-        const ONE_TYPE: &str = "a kernel's slices share one element type";
-        match (E::as_f32(a), E::as_f32(b)) {
-            (Some(a), Some(b)) => Typed::F32(a, b, E::as_f32_mut(out).expect(ONE_TYPE)),
-            _ => Typed::F64(
-                E::as_f64(a).expect(ONE_TYPE),
-                E::as_f64(b).expect(ONE_TYPE),
-                E::as_f64_mut(out).expect(ONE_TYPE),
-            ),
-        }
-    }
-}
 
 /// Runs a convolution described by `g` and records its backward pass: the shared body of
 /// every public conv function (conv1d is a conv2d of height 1).
@@ -304,10 +100,10 @@ fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
     out_shape: So,
 ) -> Tensor<E, So> {
     debug_assert_eq!(g.output_len(), out_shape.numel());
-    let algorithm = ConvAlgorithm::pick(&g);
+    let plan = ConvPlan::new::<E>(&g);
     // The kernels overwrite the whole output.
     let mut output = Buffer::for_overwrite(g.output_len());
-    algorithm.forward(&g, input.as_slice(), weight.as_slice(), &mut output);
+    plan.forward(input.as_slice(), weight.as_slice(), &mut output);
     let plane = g.out_h * g.out_w;
     if let Some(bias) = bias {
         // output[b, o, ..] += bias[o]
@@ -332,10 +128,10 @@ fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
         &inputs,
         move |grad_out, grads: &mut Gradients<E>| {
             if let (Some(id), Some(w)) = (x_grad, &w) {
-                algorithm.grad_input(&g, grad_out, w, grads.accumulator(id, g.input_len()));
+                plan.grad_input(grad_out, w, grads.accumulator(id, g.input_len()));
             }
             if let (Some(id), Some(x)) = (w_grad, &x) {
-                algorithm.grad_weight(&g, grad_out, x, grads.accumulator(id, g.weight_len()));
+                plan.grad_weight(grad_out, x, grads.accumulator(id, g.weight_len()));
             }
             if let Some(id) = b_grad {
                 // grad_bias[o] += sum_{b, oy, ox} grad_out[b, o, oy, ox]

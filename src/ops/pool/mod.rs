@@ -50,6 +50,10 @@
 //! # let _ = y;
 //! ```
 //!
+//! NaN as in PyTorch: a window holding a NaN pools to NaN, and its gradient goes to the last
+//! NaN of the window (PyTorch's kernel takes a tap when `v > max || isnan(v)`); a window of
+//! `-inf` gives `-inf`, its gradient going to its first tap.
+//!
 //! Backward: max pooling sends each output's gradient to the (first, in row-major window
 //! order) maximum of its window, whose position the forward pass records; average pooling
 //! spreads it evenly over the window's `KH*KW` taps (those in the padding are dropped). `tile`
@@ -99,7 +103,7 @@ fn geometry<P: PoolHyperParams>(dims: &[usize], out_dims: &[usize]) -> PoolGeome
 /// Runs a max pooling described by `g` and records its backward pass, which keeps only the
 /// argmax of each window.
 fn max_pool_op<E: Element, Sx: Shape, So: Shape>(
-    op: &str,
+    op: &'static str,
     g: PoolGeometry,
     input: &Tensor<E, Sx>,
     out_shape: So,
@@ -119,7 +123,7 @@ fn max_pool_op<E: Element, Sx: Shape, So: Shape>(
 /// Runs an average pooling described by `g` and records its backward pass, which keeps only
 /// the geometry.
 fn avg_pool_op<E: Element, Sx: Shape, So: Shape>(
-    op: &str,
+    op: &'static str,
     g: PoolGeometry,
     input: &Tensor<E, Sx>,
     out_shape: So,
@@ -248,8 +252,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `KH` divides `H` and `KW` divides `W` ("tile: the tile height 3 does not divide the input
     /// height 28"). Pooling is a tile and a reduction over the last axis:
     /// `x.tile::<2, 2>().max::<4>()` is `x.max_pool2d::<2, 2>()`, `.mean::<4>()` is
-    /// `avg_pool2d`. Generic code bounds the input shape with [`TileShape<KH, KW>`] and names
-    /// the output [`Tiled`].
+    /// `avg_pool2d` (with NaN in a tile both give NaN, but as in PyTorch the gradient goes to
+    /// the tile's first NaN through `max`, to its last through `max_pool2d`). Generic code
+    /// bounds the input shape with [`TileShape<KH, KW>`] and names the output [`Tiled`].
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn tile<const KH: usize, const KW: usize>(&self) -> Tensor<E, Tiled<S, KH, KW>>
     where S: TileShape<KH, KW>,

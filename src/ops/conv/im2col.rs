@@ -1,6 +1,7 @@
-//! Convolution as the lecture's *unroll* (im2col) followed by matrix multiplies.
+//! Convolution as im2col followed by matrix multiplies: the kernel form of the lecture's
+//! *unroll* (whose typed view, `x.unroll::<K>()`, is `ops/unroll.rs`).
 //!
-//! Unrolling copies every input element each kernel tap reads into a matrix with one row per
+//! im2col copies every input element each kernel tap reads into a matrix with one row per
 //! tap `(c, ky, kx)` and one column per output position `(b, oy, ox)`, zero where the tap reads
 //! padding:
 //!
@@ -33,9 +34,9 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::geometry::TapSpan;
-use super::padded::add_per_thread_sums;
 use super::ConvGeometry;
 use crate::memory::Buffer;
+use crate::ops::parallel::add_per_thread_sums;
 use crate::tensor::{matmul_into, Element, MatRef};
 
 /// The size an unrolled tile aims at. The L2 cache is 2 MB per core on the machine this was
@@ -48,135 +49,168 @@ pub const TILE_BYTES: usize = 512 << 10;
 /// fixed overhead than the cache saves.
 const MIN_TILE_COLUMNS: usize = 128;
 
-/// Overwrites `output` with the convolution of `input` and `weight` (formula in
-/// [`ConvGeometry`]): per tile, `product = weight x unrolled`, copied to its output positions.
-pub fn forward<E: Element>(g: &ConvGeometry, input: &[E], weight: &[E], output: &mut [E]) {
-    g.check("unroll::forward", input.len(), weight.len(), output.len());
-    if output.is_empty() {
-        return;
+/// The im2col kernels of one geometry, with the width of their tiles (from the plan).
+pub(super) struct Im2col<'a> {
+    g: &'a ConvGeometry,
+    /// Output positions (columns of the unrolled matrix) per tile.
+    tile_columns: usize,
+}
+
+impl<'a> Im2col<'a> {
+    /// The kernels of `g` on tiles of `tile_columns` columns (at least 1).
+    pub(super) fn new(g: &'a ConvGeometry, tile_columns: usize) -> Self {
+        Im2col {
+            g,
+            tile_columns: tile_columns.max(1),
+        }
     }
-    let spans = Spans::new(g);
-    let (rows, o) = (g.taps_per_output(), g.out_channels);
-    // Computes the output of `entries` into `output` (theirs only).
-    let run = |entries: Range<usize>, output: &mut [E], single_thread: bool| {
-        let (mut unrolled, mut product) = (scratch(g, &entries, rows), scratch(g, &entries, o));
-        for tile in Tile::cover(g, entries.clone(), tile_columns::<E>(g)) {
-            let n = tile.columns.len();
-            let (unrolled, product) = (&mut unrolled[..rows * n], &mut product[..o * n]);
-            unroll_tile(g, &spans, input, &tile, unrolled);
-            // product = weight x unrolled
-            // (O, C*KH*KW) x (C*KH*KW, n) -> (O, n)
-            let (w, u) = (
-                MatRef::row_major(weight, rows),
-                MatRef::row_major(unrolled, n),
+
+    /// Overwrites `output` with the convolution of `input` and `weight` (formula in
+    /// [`ConvGeometry`]): per tile, `product = weight x unrolled`, copied to its output positions.
+    pub(super) fn forward<E: Element>(&self, input: &[E], weight: &[E], output: &mut [E]) {
+        let (g, width) = (self.g, self.tile_columns);
+        g.check("im2col::forward", input.len(), weight.len(), output.len());
+        if output.is_empty() {
+            return;
+        }
+        let spans = Spans::new(g);
+        let (rows, o) = (g.taps_per_output(), g.out_channels);
+        // Computes the output of `entries` into `output` (theirs only).
+        let run = |entries: Range<usize>, output: &mut [E], single_thread: bool| {
+            let (mut unrolled, mut product) = (
+                scratch(g, width, &entries, rows),
+                scratch(g, width, &entries, o),
             );
-            matmul_into(o, rows, n, w, u, product, false, single_thread);
-            // output[b, o, p] = product[o, column of (b, p)]
-            for seg in &tile.segments {
-                let output = &mut output[(seg.entry - entries.start) * o * g.out_plane()..];
-                for (o, output) in output.chunks_exact_mut(g.out_plane()).take(o).enumerate() {
-                    let product = &product[o * n + seg.column..][..seg.positions.len()];
-                    output[seg.positions.clone()].copy_from_slice(product);
+            for tile in Tile::cover(g, entries.clone(), width) {
+                let n = tile.columns.len();
+                let (unrolled, product) = (&mut unrolled[..rows * n], &mut product[..o * n]);
+                im2col_tile(g, &spans, input, &tile, unrolled);
+                // product = weight x unrolled
+                // (O, C*KH*KW) x (C*KH*KW, n) -> (O, n)
+                let (w, u) = (
+                    MatRef::row_major(weight, rows),
+                    MatRef::row_major(unrolled, n),
+                );
+                matmul_into(o, rows, n, w, u, product, false, single_thread);
+                // output[b, o, p] = product[o, column of (b, p)]
+                for seg in &tile.segments {
+                    let output = &mut output[(seg.entry - entries.start) * o * g.out_plane()..];
+                    for (o, output) in output.chunks_exact_mut(g.out_plane()).take(o).enumerate() {
+                        let product = &product[o * n + seg.column..][..seg.positions.len()];
+                        output[seg.positions.clone()].copy_from_slice(product);
+                    }
                 }
             }
-        }
-    };
-    run_by_batch(g, output, o * g.out_plane(), run);
-}
-
-/// Adds the gradient with respect to the input into `grad_input`: per tile, the gradient of the
-/// unrolled tile is `weightᵀ x grad_output[tile]`, and folding it back (the reverse of unrolling,
-/// col2im) adds each of its elements into the input element it was copied from.
-pub fn grad_input<E: Element>(
-    g: &ConvGeometry,
-    grad_output: &[E],
-    weight: &[E],
-    grad_input: &mut [E],
-) {
-    g.check(
-        "unroll::grad_input",
-        grad_input.len(),
-        weight.len(),
-        grad_output.len(),
-    );
-    if grad_input.is_empty() || grad_output.is_empty() {
-        return;
+        };
+        run_by_batch(g, output, o * g.out_plane(), run);
     }
-    let spans = Spans::new(g);
-    let (rows, o) = (g.taps_per_output(), g.out_channels);
-    let run = |entries: Range<usize>, grad_input: &mut [E], single_thread: bool| {
-        let (mut upstream, mut grad_unrolled) =
-            (scratch(g, &entries, o), scratch(g, &entries, rows));
-        for tile in Tile::cover(g, entries.clone(), tile_columns::<E>(g)) {
-            let n = tile.columns.len();
-            let (upstream, grad_unrolled) =
-                (&mut upstream[..o * n], &mut grad_unrolled[..rows * n]);
-            gather_grad_output(g, grad_output, &tile, upstream);
-            // grad_unrolled = weightᵀ x upstream
-            // (C*KH*KW, O) x (O, n) -> (C*KH*KW, n)
-            let (wt, gy) = (
-                MatRef::transposed(weight, rows),
-                MatRef::row_major(upstream, n),
+
+    /// Adds the gradient with respect to the input into `grad_input`: per tile, the gradient of the
+    /// unrolled tile is `weightᵀ x grad_output[tile]`, and folding it back (the reverse of unrolling,
+    /// col2im) adds each of its elements into the input element it was copied from.
+    pub(super) fn grad_input<E: Element>(
+        &self,
+        grad_output: &[E],
+        weight: &[E],
+        grad_input: &mut [E],
+    ) {
+        let (g, width) = (self.g, self.tile_columns);
+        g.check(
+            "im2col::grad_input",
+            grad_input.len(),
+            weight.len(),
+            grad_output.len(),
+        );
+        if grad_input.is_empty() || grad_output.is_empty() {
+            return;
+        }
+        let spans = Spans::new(g);
+        let (rows, o) = (g.taps_per_output(), g.out_channels);
+        let run = |entries: Range<usize>, grad_input: &mut [E], single_thread: bool| {
+            let (mut upstream, mut grad_unrolled) = (
+                scratch(g, width, &entries, o),
+                scratch(g, width, &entries, rows),
             );
-            matmul_into(rows, o, n, wt, gy, grad_unrolled, false, single_thread);
-            let first = entries.start * g.in_channels * g.in_plane();
-            fold_tile(g, &spans, grad_unrolled, &tile, grad_input, first);
-        }
-    };
-    run_by_batch(g, grad_input, g.in_channels * g.in_plane(), run);
-}
-
-/// Adds the gradient with respect to the weight into `grad_weight`:
-/// `grad_weight += sum over tiles of grad_output[tile] x unrolled[tile]ᵀ`. Split by batch, each
-/// thread sums its tiles into its own `(O, C·KH·KW)` buffer, and the buffers are added at the
-/// end.
-pub fn grad_weight<E: Element>(
-    g: &ConvGeometry,
-    grad_output: &[E],
-    input: &[E],
-    grad_weight: &mut [E],
-) {
-    g.check(
-        "unroll::grad_weight",
-        input.len(),
-        grad_weight.len(),
-        grad_output.len(),
-    );
-    if grad_weight.is_empty() || grad_output.is_empty() {
-        return;
+            for tile in Tile::cover(g, entries.clone(), width) {
+                let n = tile.columns.len();
+                let (upstream, grad_unrolled) =
+                    (&mut upstream[..o * n], &mut grad_unrolled[..rows * n]);
+                gather_grad_output(g, grad_output, &tile, upstream);
+                // grad_unrolled = weightᵀ x upstream
+                // (C*KH*KW, O) x (O, n) -> (C*KH*KW, n)
+                let (wt, gy) = (
+                    MatRef::transposed(weight, rows),
+                    MatRef::row_major(upstream, n),
+                );
+                matmul_into(rows, o, n, wt, gy, grad_unrolled, false, single_thread);
+                let first = entries.start * g.in_channels * g.in_plane();
+                col2im_tile(g, &spans, grad_unrolled, &tile, grad_input, first);
+            }
+        };
+        run_by_batch(g, grad_input, g.in_channels * g.in_plane(), run);
     }
-    let spans = Spans::new(g);
-    let (rows, o) = (g.taps_per_output(), g.out_channels);
-    // Adds the gradient from `entries` into `grad_weight`.
-    let run = |entries: Range<usize>, grad_weight: &mut [E], single_thread: bool| {
-        let (mut unrolled, mut upstream) = (scratch(g, &entries, rows), scratch(g, &entries, o));
-        for tile in Tile::cover(g, entries, tile_columns::<E>(g)) {
-            let n = tile.columns.len();
-            let (unrolled, upstream) = (&mut unrolled[..rows * n], &mut upstream[..o * n]);
-            unroll_tile(g, &spans, input, &tile, unrolled);
-            gather_grad_output(g, grad_output, &tile, upstream);
-            // grad_weight += upstream x unrolledᵀ
-            // (O, n) x (n, C*KH*KW) -> (O, C*KH*KW), added
-            let (gy, ut) = (
-                MatRef::row_major(upstream, n),
-                MatRef::transposed(unrolled, n),
+
+    /// Adds the gradient with respect to the weight into `grad_weight`:
+    /// `grad_weight += sum over tiles of grad_output[tile] x unrolled[tile]ᵀ`. Split by batch, each
+    /// thread sums its tiles into its own `(O, C·KH·KW)` buffer, and the buffers are added at the
+    /// end.
+    pub(super) fn grad_weight<E: Element>(
+        &self,
+        grad_output: &[E],
+        input: &[E],
+        grad_weight: &mut [E],
+    ) {
+        let (g, width) = (self.g, self.tile_columns);
+        g.check(
+            "im2col::grad_weight",
+            input.len(),
+            grad_weight.len(),
+            grad_output.len(),
+        );
+        if grad_weight.is_empty() || grad_output.is_empty() {
+            return;
+        }
+        let spans = Spans::new(g);
+        let (rows, o) = (g.taps_per_output(), g.out_channels);
+        // Adds the gradient from `entries` into `grad_weight`.
+        let run = |entries: Range<usize>, grad_weight: &mut [E], single_thread: bool| {
+            let (mut unrolled, mut upstream) = (
+                scratch(g, width, &entries, rows),
+                scratch(g, width, &entries, o),
             );
-            matmul_into(o, n, rows, gy, ut, grad_weight, true, single_thread);
+            for tile in Tile::cover(g, entries, width) {
+                let n = tile.columns.len();
+                let (unrolled, upstream) = (&mut unrolled[..rows * n], &mut upstream[..o * n]);
+                im2col_tile(g, &spans, input, &tile, unrolled);
+                gather_grad_output(g, grad_output, &tile, upstream);
+                // grad_weight += upstream x unrolledᵀ
+                // (O, n) x (n, C*KH*KW) -> (O, C*KH*KW), added
+                let (gy, ut) = (
+                    MatRef::row_major(upstream, n),
+                    MatRef::transposed(unrolled, n),
+                );
+                matmul_into(o, n, rows, gy, ut, grad_weight, true, single_thread);
+            }
+        };
+        if split_by_batch(g) {
+            add_per_thread_sums(g.batch, grad_weight, |entries, sum| run(entries, sum, true));
+        } else {
+            run(0..g.batch, grad_weight, !g.worth_threads());
         }
-    };
-    if split_by_batch(g) {
-        add_per_thread_sums(g.batch, grad_weight, |entries, sum| run(entries, sum, true));
-    } else {
-        run(0..g.batch, grad_weight, !g.worth_threads());
     }
 }
 
-/// Scratch for one task's tiles, `per_column` values for each column of its widest tile: a
-/// pooled buffer ([`crate::memory`]), so from a training step's second pass on the scratch is
-/// the previous pass's memory, not a new allocation. Its values are left from an earlier use:
-/// every kernel above overwrites the part it reads.
-fn scratch<E: Element>(g: &ConvGeometry, entries: &Range<usize>, per_column: usize) -> Buffer<E> {
-    let columns = tile_columns::<E>(g).min(entries.len() * g.out_plane());
+/// Scratch for one task's tiles (`tile_columns` wide), `per_column` values for each column of
+/// its widest tile: a pooled buffer ([`crate::memory`]), so from a training step's second pass
+/// on the scratch is the previous pass's memory, not a new allocation. Its values are left from
+/// an earlier use: every kernel above overwrites the part it reads.
+fn scratch<E: Element>(
+    g: &ConvGeometry,
+    tile_columns: usize,
+    entries: &Range<usize>,
+    per_column: usize,
+) -> Buffer<E> {
+    let columns = tile_columns.min(entries.len() * g.out_plane());
     Buffer::for_overwrite(per_column * columns)
 }
 
@@ -215,28 +249,8 @@ fn run_by_batch<E: Element>(
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Tile width forced by [`with_tile_columns`].
-    static TILE_COLUMNS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
-}
-
-/// Runs `f` with every unroll kernel it starts on this thread cutting tiles `columns` wide:
-/// tests cut them small, so that tiles split batch entries and output rows.
-#[cfg(test)]
-pub(super) fn with_tile_columns<R>(columns: usize, f: impl FnOnce() -> R) -> R {
-    let previous = TILE_COLUMNS.replace(Some(columns));
-    let result = f();
-    TILE_COLUMNS.set(previous);
-    result
-}
-
 /// Columns per tile: [`TILE_BYTES`] of unrolled matrix, at least [`MIN_TILE_COLUMNS`].
-fn tile_columns<E>(g: &ConvGeometry) -> usize {
-    #[cfg(test)]
-    if let Some(columns) = TILE_COLUMNS.get() {
-        return columns;
-    }
+pub(super) fn tile_columns<E>(g: &ConvGeometry) -> usize {
     let per_column = g.taps_per_output().max(1) * std::mem::size_of::<E>();
     (TILE_BYTES / per_column).max(MIN_TILE_COLUMNS)
 }
@@ -285,7 +299,7 @@ struct Tile {
 
 /// Consecutive row pieces of one batch entry with the same columns `ox`: rows `oy` of
 /// `entry`, row `oy.start + k` at tile column `column + k*ox.len()` on. A tile of whole entries
-/// has one block per entry, so [`fold_tile`] works out a tap's place once per block, not once
+/// has one block per entry, so [`col2im_tile`] works out a tap's place once per block, not once
 /// per row.
 struct RowBlock {
     entry: usize,
@@ -372,7 +386,7 @@ impl Tile {
 ///
 /// for the tile's `j`-th column `(b, oy, ox)`, zero in the padding. Each row piece reads one
 /// input row: one slice copy (`stride_w` 1) plus its zero edges.
-fn unroll_tile<E: Element>(
+fn im2col_tile<E: Element>(
     g: &ConvGeometry,
     spans: &Spans,
     input: &[E],
@@ -415,7 +429,7 @@ fn unroll_tile<E: Element>(
     }
 }
 
-/// Folds (col2im, the reverse of [`unroll_tile`]) the gradient of one unrolled tile back onto
+/// Folds (col2im, the reverse of [`im2col_tile`]) the gradient of one unrolled tile back onto
 /// the input gradient, adding each element where it was copied from:
 ///
 /// `grad_input[b, c, oy*stride_h + ky*dilation_h - pad_top,
@@ -424,7 +438,7 @@ fn unroll_tile<E: Element>(
 ///
 /// for the tile's `j`-th column `(b, oy, ox)`, skipping the padding. `grad_input` holds the
 /// entries from the one whose first element is at `first` on.
-fn fold_tile<E: Element>(
+fn col2im_tile<E: Element>(
     g: &ConvGeometry,
     spans: &Spans,
     grad_unrolled: &[E],
