@@ -98,12 +98,13 @@ fn lock<E: Element, const C: usize>(
     running.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One batch norm layer type: the struct, its accessors, `Init`, `Module`, `Clone` and the
-/// forward pass bounded by `$relation`.
+/// One batch norm layer type: the struct, its accessors, `Init`, `Module`, `Clone` and
+/// [`Forward`] (bounded by `$relation`; the inherent `forward` is written out below the
+/// invocations, so that a compile error quotes its two-line signature, not this macro).
 macro_rules! batch_norm_layer {
     (
         $(#[$doc:meta])*
-        $name:ident, $relation:ident, $op:literal, $input:literal
+        $name:ident, $relation:ident
     ) => {
         $(#[$doc])*
         #[derive(Debug)]
@@ -123,29 +124,6 @@ macro_rules! batch_norm_layer {
         }
 
         impl<E: Element, const C: usize> $name<E, C> {
-            #[doc = concat!("`", $input, "` → the same shape: normalised per channel with the")]
-            /// batch's statistics (training, which updates the running ones) or the running
-            /// ones (evaluation). (An inherent method, so that a wrong input reports the
-            /// layer's own message at the call; [`Forward`] calls it.)
-            ///
-            /// Panics in training when the input has one value per channel (batch 1 and no
-            /// spatial positions, or all of size 1), with PyTorch's message.
-            #[rustfmt::skip] // the signature on two lines: compile errors quote it
-            pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, S>
-            where S: $relation<C>,
-            {
-                forward(
-                    $op,
-                    &x,
-                    &self.weight,
-                    &self.bias,
-                    &self.running,
-                    self.momentum,
-                    self.eps,
-                    self.training,
-                )
-            }
-
             /// The running mean, `[C]` (a copy-on-write share of the layer's).
             pub fn running_mean(&self) -> Tensor1<E, C> {
                 lock(&self.running).mean.clone()
@@ -251,9 +229,7 @@ batch_norm_layer!(
     /// batch, height and width may be anything, runtime sizes included, and generic code
     /// over them writes no bound.
     BatchNorm2d,
-    BatchNorm2dShape,
-    "batch_norm2d",
-    "[B, C, H, W]"
+    BatchNorm2dShape
 );
 
 batch_norm_layer!(
@@ -262,10 +238,42 @@ batch_norm_layer!(
     /// input's channels must be `C`, checked by the compiler ("batch_norm1d: the input has 6
     /// channels, the layer has 8").
     BatchNorm1d,
-    BatchNorm1dShape,
-    "batch_norm1d",
-    "[B, C]` or `[B, C, L]"
+    BatchNorm1dShape
 );
+
+impl<E: Element, const C: usize> BatchNorm2d<E, C> {
+    /// `[B, C, H, W]` → the same shape: normalised per channel with the batch's statistics
+    /// (training, which updates the running ones) or the running ones (evaluation). (An
+    /// inherent method, so that a wrong input reports the layer's own message at the call;
+    /// [`Forward`] calls it.)
+    ///
+    /// Panics in training when the input has one value per channel (batch 1 and a 1 x 1
+    /// plane), with PyTorch's message.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, S>
+    where S: BatchNorm2dShape<C>,
+    {
+        let running = &self.running;
+        let (momentum, eps) = (self.momentum, self.eps);
+        forward("batch_norm2d", &x, &self.weight, &self.bias, running, momentum, eps, self.training)
+    }
+}
+
+impl<E: Element, const C: usize> BatchNorm1d<E, C> {
+    /// `[B, C]` or `[B, C, L]` → the same shape: normalised per channel as
+    /// [`BatchNorm2d::forward`] does.
+    ///
+    /// Panics in training when the input has one value per channel (batch 1 and no length,
+    /// or length 1), with PyTorch's message.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, S>
+    where S: BatchNorm1dShape<C>,
+    {
+        let running = &self.running;
+        let (momentum, eps) = (self.momentum, self.eps);
+        forward("batch_norm1d", &x, &self.weight, &self.bias, running, momentum, eps, self.training)
+    }
+}
 
 #[cfg(test)]
 mod tests {
