@@ -61,7 +61,7 @@ pub mod prelude {
     pub use crate::nn::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
     pub use crate::nn::{
         Conv1d, Conv2d, Dropout, Embedding, Forward, Init, Linear, Module, ModuleExt, ReLU,
-        Sigmoid, Tanh,
+        Sigmoid, Summary, Tanh,
     };
     pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
     pub use crate::ops::pool::{Pool1d, Pool2d};

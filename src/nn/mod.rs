@@ -40,6 +40,7 @@ mod embedding;
 mod linear;
 mod norm;
 mod pool;
+pub mod summary;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
@@ -49,6 +50,7 @@ pub use embedding::Embedding;
 pub use linear::Linear;
 pub use norm::{BatchNorm1d, BatchNorm2d};
 pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
+pub use summary::Summary;
 
 use crate::autodiff::{Tape, TensorId};
 use crate::element::Element;
@@ -126,12 +128,15 @@ pub struct Visitor<'a, E: Element> {
     include_buffers: bool,
     scalars: Option<ScalarCallback<'a>>,
     int_buffers: Option<ScalarCallback<'a>>,
+    modules: Option<ModuleCallback<'a>>,
 }
 
 /// What a [`Visitor`] calls with each parameter (or buffer) and its full name.
 type TensorCallback<'a, E> = &'a mut dyn FnMut(&str, &mut dyn Parameter<E>);
 /// What a [`Visitor`] calls with each scalar and its full name.
 type ScalarCallback<'a> = &'a mut dyn FnMut(&str, &mut u64);
+/// What a [`Visitor`] calls with each sub-module's full name and [`summary::LayerId`].
+type ModuleCallback<'a> = &'a mut dyn FnMut(&str, summary::LayerId);
 
 impl<'a, E: Element> Visitor<'a, E> {
     /// A visitor calling `visit` with every parameter's full name, frozen ones included.
@@ -143,6 +148,7 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_buffers: false,
             scalars: None,
             int_buffers: None,
+            modules: None,
         }
     }
 
@@ -172,6 +178,7 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_buffers: false,
             scalars: Some(visit),
             int_buffers: None,
+            modules: None,
         }
     }
 
@@ -185,6 +192,22 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_buffers: false,
             scalars: None,
             int_buffers: Some(visit),
+            modules: None,
+        }
+    }
+
+    /// A visitor calling `visit` with every sub-module's full name (`block.conv1`) and
+    /// identity, parents before their children; parameters are not visited. What
+    /// [`Summary`] lists.
+    pub fn modules(visit: &'a mut dyn FnMut(&str, summary::LayerId)) -> Self {
+        Visitor {
+            prefix: String::new(),
+            visit: None,
+            include_frozen: false,
+            include_buffers: false,
+            scalars: None,
+            int_buffers: None,
+            modules: Some(visit),
         }
     }
 
@@ -246,6 +269,9 @@ impl<'a, E: Element> Visitor<'a, E> {
     pub fn module<M: Module<E> + ?Sized>(&mut self, name: &str, module: &mut M) {
         let len = self.prefix.len();
         self.prefix.push_str(name);
+        if let Some(visit) = self.modules.as_mut() {
+            visit(&self.prefix, summary::LayerId::of(&*module));
+        }
         self.prefix.push('.');
         module.visit(self);
         self.prefix.truncate(len);

@@ -255,7 +255,9 @@ impl<E: Element, const C: usize> BatchNorm2d<E, C> {
     {
         let running = &self.running;
         let (momentum, eps) = (self.momentum, self.eps);
-        forward("batch_norm2d", &x, &self.weight, &self.bias, running, momentum, eps, self.training)
+        let y = forward("batch_norm2d", &x, &self.weight, &self.bias, running, momentum, eps, self.training);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -271,7 +273,9 @@ impl<E: Element, const C: usize> BatchNorm1d<E, C> {
     {
         let running = &self.running;
         let (momentum, eps) = (self.momentum, self.eps);
-        forward("batch_norm1d", &x, &self.weight, &self.bias, running, momentum, eps, self.training)
+        let y = forward("batch_norm1d", &x, &self.weight, &self.bias, running, momentum, eps, self.training);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 

@@ -67,7 +67,9 @@ impl<
     pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>>
     where S: MaxPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>,
     {
-        x.max_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW, DH, DW>)
+        let y = x.max_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW, DH, DW>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -122,7 +124,9 @@ impl<
     pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW>>>
     where S: AvgPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW>>,
     {
-        x.avg_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW>)
+        let y = x.avg_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -159,7 +163,9 @@ impl<const K: usize, const S: usize, const P: usize, const D: usize> MaxPool1d<K
     pub fn forward<E: Element, X>(&self, x: Tensor<E, X>) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P, D>>>
     where X: MaxPool1dShape<Pool1d<K, S, P, D>>,
     {
-        x.max_pool1d_with(Pool1d::<K, S, P, D>)
+        let y = x.max_pool1d_with(Pool1d::<K, S, P, D>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -188,7 +194,9 @@ impl<const K: usize, const S: usize, const P: usize> AvgPool1d<K, S, P> {
     pub fn forward<E: Element, X>(&self, x: Tensor<E, X>) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P>>>
     where X: AvgPool1dShape<Pool1d<K, S, P>>,
     {
-        x.avg_pool1d_with(Pool1d::<K, S, P>)
+        let y = x.avg_pool1d_with(Pool1d::<K, S, P>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -216,7 +224,9 @@ impl Flatten {
     /// `[B, D1, D2, ..] → [B, D1 * D2 * ..]`. (An inherent method, so that a wrong input
     /// reports the op's own message at the call; [`Forward`] calls it.)
     pub fn forward<E: Element, S: FlattenShape>(&self, x: Tensor<E, S>) -> Tensor<E, Flattened<S>> {
-        x.flatten()
+        let y = x.flatten();
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -243,7 +253,9 @@ impl<const OH: usize, const OW: usize> AdaptiveAvgPool2d<OH, OW> {
     pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, AdaptivePool2dOut<S, OH, OW>>
     where S: AdaptivePool2dShape<OH, OW>,
     {
-        x.adaptive_avg_pool2d::<OH, OW>()
+        let y = x.adaptive_avg_pool2d::<OH, OW>();
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
