@@ -196,7 +196,12 @@ impl fmt::Display for Summary {
             .layers
             .iter()
             .map(|layer| {
-                let name = format!("{}{} ({})", "  ".repeat(layer.depth), layer.name, layer.kind);
+                let name = format!(
+                    "{}{} ({})",
+                    "  ".repeat(layer.depth),
+                    layer.name,
+                    layer.kind
+                );
                 let output = layer
                     .output
                     .as_ref()
@@ -214,7 +219,10 @@ impl fmt::Display for Summary {
         )?;
         writeln!(f, "{}", "=".repeat(total_width))?;
         for (name, output, parameters) in &rows {
-            writeln!(f, "{name:<name_width$} {output:<output_width$} {parameters:>7}")?;
+            writeln!(
+                f,
+                "{name:<name_width$} {output:<output_width$} {parameters:>7}"
+            )?;
         }
         writeln!(f, "{}", "=".repeat(total_width))?;
         writeln!(f, "Total params: {}", self.total_parameters)?;
@@ -294,7 +302,11 @@ mod tests {
         let _ = Summary::new(&mut net, |net| {
             let _ = net.forward(Images::zeros_shaped((3, Dim, Dim, Dim)));
         });
-        assert_eq!(net.block.bn.num_batches_tracked(), 0, "ran in evaluation mode");
+        assert_eq!(
+            net.block.bn.num_batches_tracked(),
+            0,
+            "ran in evaluation mode"
+        );
         assert!(net.block.bn.is_training(), "left in training mode");
         // outside a summary, forward notes nothing
         let _ = net.forward(Images::zeros_shaped((1, Dim, Dim, Dim)));
@@ -320,7 +332,10 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 2 + 8 + 3, "{table}");
         assert!(lines[2].starts_with("conv1 (Conv2d)"), "{table}");
-        assert!(lines[2].contains("[2, 6, 8, 8]") && lines[2].ends_with(" 156"), "{table}");
+        assert!(
+            lines[2].contains("[2, 6, 8, 8]") && lines[2].ends_with(" 156"),
+            "{table}"
+        );
         assert!(lines[5].starts_with("  block.conv (Conv2d)"), "{table}");
         assert!(lines[4].contains(" - "), "{table}");
         assert_eq!(lines[11], "Total params: 568");
