@@ -76,10 +76,13 @@ impl LayerId {
     }
 }
 
+/// The outputs noted in one summary's forward pass: each layer and its output's dims.
+type Outputs = Vec<(LayerId, Vec<usize>)>;
+
 thread_local! {
     /// The outputs noted while a [`Summary`] runs its forward pass on this thread (`None`
     /// otherwise: then [`note_output`] does nothing but this check).
-    static RECORDING: RefCell<Option<Vec<(LayerId, Vec<usize>)>>> = const { RefCell::new(None) };
+    static RECORDING: RefCell<Option<Outputs>> = const { RefCell::new(None) };
 }
 
 /// Called by each layer's `forward` with the dims of what it returns: while a [`Summary`]

@@ -224,6 +224,8 @@ fn compare(what: &str, got: &Results, expected: &Results, tol: f64) -> Option<St
             ));
         }
         for (i, (g, e)) in got.iter().zip(expected.iter()).enumerate() {
+            // negated so that a NaN is a mismatch
+            #[allow(clippy::neg_cmp_op_on_partial_ord)]
             if !((g - e).abs() <= tol * e.abs().max(1.0)) {
                 return Some(format!("{what} {field}[{i}]: got {g}, expected {e}"));
             }

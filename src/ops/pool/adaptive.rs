@@ -336,9 +336,9 @@ mod tests {
             for i in 0..g.out_h {
                 for j in 0..g.out_w {
                     let start_h = (i * g.in_h) / g.out_h;
-                    let end_h = ((i + 1) * g.in_h + g.out_h - 1) / g.out_h;
+                    let end_h = ((i + 1) * g.in_h).div_ceil(g.out_h);
                     let start_w = (j * g.in_w) / g.out_w;
-                    let end_w = ((j + 1) * g.in_w + g.out_w - 1) / g.out_w;
+                    let end_w = ((j + 1) * g.in_w).div_ceil(g.out_w);
                     let inside = |iy: usize, ix: usize| {
                         (start_h..end_h).contains(&iy) && (start_w..end_w).contains(&ix)
                     };
