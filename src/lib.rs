@@ -57,10 +57,11 @@ pub mod prelude {
     pub use crate::autodiff::{Gradients, Tape};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::gradcheck;
+    pub use crate::nn::{AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d};
     pub use crate::nn::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
     pub use crate::nn::{
         Conv1d, Conv2d, Dropout, Embedding, Forward, Init, Linear, Module, ModuleExt, ReLU,
-        Sigmoid, Tanh,
+        Sigmoid, Summary, Tanh,
     };
     pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
     pub use crate::ops::pool::{Pool1d, Pool2d};
@@ -72,6 +73,9 @@ pub mod prelude {
         ConstDim, ConstShape, Dim, Dimension, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Shape,
     };
     // The shape relations: one bound per op for generic code, and the output shapes' aliases.
+    pub use crate::shape::{
+        AdaptivePool2dOut, AdaptivePool2dShape, BatchNorm1dShape, BatchNorm2dShape, BatchNormShape,
+    };
     pub use crate::shape::{
         AddDims, Axes2, Axes3, Axes4, BatchDim, BatchDims, CatShape, Conv1dOut, Conv1dShape,
         Conv2dOut, Conv2dShape, ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut,

@@ -424,19 +424,22 @@ fn a_damaged_file_is_an_error_not_a_panic() {
     );
 }
 
-/// A module with a buffer (as batch norm's running statistics will be): weights files and
-/// checkpoints carry it; it is not a parameter, so the optimiser leaves it alone.
+/// A module with a buffer (as batch norm's running statistics), an integer buffer (as its
+/// `num_batches_tracked`) and scalar state (as dropout's call count): weights files carry the
+/// buffers, checkpoints all three; none is a parameter, so the optimiser leaves them alone.
 struct WithBuffer {
     weight: Tensor1<f64, 2>,
     running_mean: Tensor1<f64, 2>,
     batches_tracked: u64,
+    calls: u64,
 }
 
 impl Module<f64> for WithBuffer {
     fn visit(&mut self, visitor: &mut Visitor<'_, f64>) {
         visitor.param("weight", &mut self.weight);
         visitor.buffer("running_mean", &mut self.running_mean);
-        visitor.scalar("num_batches_tracked", &mut self.batches_tracked);
+        visitor.int_buffer("num_batches_tracked", &mut self.batches_tracked);
+        visitor.scalar("calls", &mut self.calls);
     }
 }
 
@@ -446,6 +449,7 @@ fn buffers_and_scalars_are_saved_and_loaded_but_not_trained() {
         weight: Tensor1::from_slice(&[v, v]).unwrap(),
         running_mean: Tensor1::from_slice(&[v + 1.0, v + 2.0]).unwrap(),
         batches_tracked: v as u64,
+        calls: 2 * v as u64,
     };
     let mut m = new(3.0);
     assert_eq!(m.parameter_names(), vec!["weight"]);
@@ -465,7 +469,8 @@ fn buffers_and_scalars_are_saved_and_loaded_but_not_trained() {
     let mut fresh = new(0.0);
     shapetorch::nn::weights::from_bytes(&mut fresh, &weights, "w").unwrap();
     assert_eq!(fresh.running_mean.to_vec(), vec![4.0, 5.0]);
-    assert_eq!(fresh.batches_tracked, 0);
+    assert_eq!(fresh.batches_tracked, 3);
+    assert_eq!(fresh.calls, 0);
     let mut fresh = new(0.0);
     let mut sgd = Sgd::new(0.1);
     Checkpoint::new(&mut fresh, &mut sgd)
@@ -474,4 +479,61 @@ fn buffers_and_scalars_are_saved_and_loaded_but_not_trained() {
     assert_eq!(fresh.weight.to_vec(), trained);
     assert_eq!(fresh.running_mean.to_vec(), vec![4.0, 5.0]);
     assert_eq!(fresh.batches_tracked, 3);
+    assert_eq!(fresh.calls, 6);
+    // the count is a tensor of the checkpoint, `model.num_batches_tracked`, a 0-dim I64
+    let saved = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let count = saved.tensor("model.num_batches_tracked").unwrap();
+    assert_eq!(
+        (count.dtype(), count.shape()),
+        (safetensors::Dtype::I64, &[][..])
+    );
+    assert_eq!(count.data(), 3i64.to_le_bytes());
+}
+
+shapetorch::model! {
+    /// A batch norm after a linear layer: its running statistics and count are state.
+    struct Normed {
+        fc: Linear<f64, 3, 2>,
+        bn: BatchNorm1d<f64, 2>,
+    }
+}
+
+/// A checkpoint of a model with a batch norm restores its running statistics and its
+/// `num_batches_tracked`, so that a resumed run's next step (in training: the cumulative
+/// average divides by the count) and evaluation equal the uninterrupted run's, bit for bit.
+#[test]
+fn a_checkpoint_restores_batch_norm_statistics_and_count() {
+    let step = |model: &mut Normed, sgd: &mut Sgd<f64>, seed: u64| {
+        let x = Tensor::<f64, (usize, Dim<3>)>::randn_shaped((5, Dim), seed, 0.5, 2.0);
+        let y = model.bn.forward(model.fc.forward(x));
+        let grads = (&y * &y).sum_all().backward();
+        sgd.step(model, &grads);
+    };
+    let new = || {
+        let mut model = Normed::new(4);
+        model.bn.momentum = None; // the cumulative average: uses the count
+        (model, Sgd::new(0.1))
+    };
+    let (mut a, mut sgd_a) = new();
+    let tape_a = Tape::new();
+    a.trace(&tape_a);
+    for seed in 0..3 {
+        step(&mut a, &mut sgd_a, seed);
+    }
+    let bytes = Checkpoint::new(&mut a, &mut sgd_a).to_bytes(&[]).unwrap();
+    let (mut b, mut sgd_b) = new();
+    Checkpoint::new(&mut b, &mut sgd_b)
+        .from_bytes(&bytes, "c")
+        .unwrap();
+    let tape_b = Tape::new();
+    b.trace(&tape_b);
+    assert_eq!(b.bn.num_batches_tracked(), 3);
+    for (model, sgd) in [(&mut a, &mut sgd_a), (&mut b, &mut sgd_b)] {
+        step(model, sgd, 3);
+    }
+    assert_eq!(a.bn.num_batches_tracked(), 4);
+    assert_eq!(b.bn.num_batches_tracked(), 4);
+    assert_eq!(a.bn.running_mean().to_vec(), b.bn.running_mean().to_vec());
+    assert_eq!(a.bn.running_var().to_vec(), b.bn.running_var().to_vec());
+    assert_eq!(a.fc.weight.to_vec(), b.fc.weight.to_vec());
 }

@@ -1,8 +1,10 @@
 //! Golden values: ops against PyTorch's float64 results in `tests/data/torch_reference.json`
-//! (layout and semantics in `tests/data/README.md`), `tests/data/torch_reference_extra.json`
-//! and `tests/data/pool_reference.json` (the same layout; written by
-//! `tests/data/torch_reference_extra.py` and `tests/data/pool_reference.py`, which say what
-//! they add).
+//! (layout and semantics in `tests/data/README.md`), `tests/data/torch_reference_extra.json`,
+//! `tests/data/pool_reference.json` and `tests/data/norm_reference.json` (the same layout;
+//! written by `tests/data/torch_reference_extra.py`, `tests/data/pool_reference.py` and
+//! `tests/data/norm_reference.py`, which say what they add). The batch norm layers' cases
+//! (several training steps, then evaluation) have fields of their own and a runner of their
+//! own ([`run_norm_layer`]).
 //!
 //! Every reference case is run with its concrete types written out below, once in f64 (to agree
 //! within `1e-10 * max(1, |expected|)`) and once in f32 (`1e-4 * max(1, |expected|)`). The inputs
@@ -76,8 +78,9 @@ mod reference {
 
     /// The reference files: the shared one, and the cases this project added (functional
     /// ops at large magnitudes, ties, lengths; pooling with padding, dilation and per-axis
-    /// values, 1-D pooling, conv2d with per-axis stride, padding and dilation).
-    const PATHS: [&str; 3] = [
+    /// values, 1-D pooling, conv2d with per-axis stride, padding and dilation; batch norm and
+    /// adaptive pooling).
+    const PATHS: [&str; 4] = [
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/torch_reference.json"
@@ -89,6 +92,10 @@ mod reference {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/pool_reference.json"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/norm_reference.json"
         ),
     ];
 
@@ -289,7 +296,9 @@ mod reference {
             }
         }
 
-        fn compare_field<E: Precision>(
+        /// Compares `got` (of shape `dims`; `None`: not computed) with the file's output
+        /// `field`, adding any mismatch to `errors`.
+        pub fn compare_field<E: Precision>(
             &self,
             field: &str,
             dims: &[usize],
@@ -980,4 +989,356 @@ fn avgpool2d_matches_pytorch() {
 #[test]
 fn avgpool1d_matches_pytorch() {
     reference::run_op("avgpool1d", &avg_pool_cases());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm (functional) and adaptive average pooling
+// ---------------------------------------------------------------------------------------------
+
+/// The functional ops of `norm_reference.json`.
+const NORM_OPS: [&str; 3] = ["batchnorm_train", "batchnorm_eval", "adaptive_avgpool2d"];
+
+/// `bn_train!(name, x type, C, eps)`: `x.batch_norm(None, None, Some(&w), Some(&b), true, 0.1,
+/// eps)` (`affine false`: no weight and bias).
+macro_rules! bn_train {
+    ($name:literal, $x:ty, $c:literal, eps $eps:literal) => {
+        golden_case!(
+            $name, "batchnorm_train", {"affine": true, "momentum": 0.1, "eps": $eps},
+            inputs { x: $x, w: Tensor1<E, $c>, b: Tensor1<E, $c> },
+            x.batch_norm(None, None, Some(&w), Some(&b), true, 0.1, $eps)
+        )
+    };
+    ($name:literal, $x:ty, $c:literal, eps $eps:literal, affine false) => {
+        golden_case!(
+            $name, "batchnorm_train", {"affine": false, "momentum": 0.1, "eps": $eps},
+            inputs { x: $x },
+            x.batch_norm::<$c>(None, None, None, None, true, 0.1, $eps)
+        )
+    };
+}
+
+/// `bn_eval!(name, x type, C)`: `x.batch_norm(Some(&mut running_mean), Some(&mut
+/// running_var), Some(&w), Some(&b), false, 0.1, 1e-5)`, the running statistics constants.
+macro_rules! bn_eval {
+    ($name:literal, $x:ty, $c:literal) => {
+        golden_case!(
+            $name, "batchnorm_eval", {"affine": true, "eps": 1e-5},
+            inputs { x: $x, w: Tensor1<E, $c>, b: Tensor1<E, $c> }
+            constants { running_mean: Tensor1<E, $c>, running_var: Tensor1<E, $c> },
+            {
+                let (mut mean, mut var) = (running_mean, running_var);
+                x.batch_norm(Some(&mut mean), Some(&mut var), Some(&w), Some(&b), false, 0.1, 1e-5)
+            }
+        )
+    };
+    ($name:literal, $x:ty, $c:literal, affine false) => {
+        golden_case!(
+            $name, "batchnorm_eval", {"affine": false, "eps": 1e-5},
+            inputs { x: $x }
+            constants { running_mean: Tensor1<E, $c>, running_var: Tensor1<E, $c> },
+            {
+                let (mut mean, mut var) = (running_mean, running_var);
+                x.batch_norm(Some(&mut mean), Some(&mut var), None, None, false, 0.1, 1e-5)
+            }
+        )
+    };
+}
+
+/// `adaptive!(name, x [B, C, H, W] -> [OH, OW])`: `x.adaptive_avg_pool2d::<OH, OW>()`.
+macro_rules! adaptive {
+    ($name:literal, $x:ty, output [$oh:literal, $ow:literal]) => {
+        golden_case!(
+            $name, "adaptive_avgpool2d", {"output_size": [$oh, $ow]},
+            inputs { x: $x },
+            x.adaptive_avg_pool2d::<$oh, $ow>()
+        )
+    };
+}
+
+/// Every functional case of `norm_reference.json`, with its types (runtime batches in most:
+/// a training loop's last batch is smaller).
+fn norm_cases() -> Vec<GoldenCase> {
+    type Img<E, const C: usize, const H: usize, const W: usize> =
+        Tensor<E, (usize, Dim<C>, Dim<H>, Dim<W>)>;
+    vec![
+        bn_train!("bn_train_2d", Img<E, 3, 5, 6>, 3, eps 1e-5),
+        bn_train!("bn_train_1d", Tensor<E, (usize, Dim<4>)>, 4, eps 1e-5),
+        bn_train!("bn_train_1d_length", Tensor3<E, 3, 5, 7>, 5, eps 1e-5),
+        bn_train!("bn_train_batch_1", Img<E, 3, 4, 4>, 3, eps 1e-5),
+        bn_train!("bn_train_two_values", Tensor4<E, 2, 2, 1, 1>, 2, eps 1e-5),
+        bn_train!("bn_train_3d", Tensor5<E, 2, 3, 2, 2, 3>, 3, eps 1e-5),
+        bn_train!("bn_train_offset", Img<E, 2, 3, 3>, 2, eps 1e-5),
+        bn_train!("bn_train_no_affine", Img<E, 4, 2, 5>, 4, eps 1e-5, affine false),
+        bn_train!("bn_train_eps", Img<E, 3, 2, 2>, 3, eps 1e-3),
+        bn_eval!("bn_eval_2d", Img<E, 4, 3, 5>, 4),
+        bn_eval!("bn_eval_1d", Tensor<E, (usize, Dim<3>)>, 3),
+        bn_eval!("bn_eval_batch_1", Img<E, 3, 1, 1>, 3),
+        bn_eval!("bn_eval_batch_1_1d", Tensor<E, (usize, Dim<4>)>, 4),
+        bn_eval!("bn_eval_no_affine", Tensor<E, (usize, Dim<3>, Dim<4>)>, 3, affine false),
+        adaptive!("adaptive_7x5_to_3x3", Tensor4<E, 2, 3, 7, 5>, output [3, 3]),
+        adaptive!("adaptive_5x7_to_7x5", Tensor4<E, 1, 2, 5, 7>, output [7, 5]),
+        adaptive!("adaptive_global", Tensor4<E, 2, 4, 6, 6>, output [1, 1]),
+        adaptive!("adaptive_divisible", Tensor4<E, 1, 2, 8, 8>, output [4, 4]),
+        adaptive!("adaptive_identity", Tensor4<E, 3, 2, 4, 6>, output [4, 6]),
+        adaptive!("adaptive_9x4_to_2x3", Tensor4<E, 1, 1, 9, 4>, output [2, 3]),
+        adaptive!("adaptive_global_batch", Img<E, 3, 7, 7>, output [1, 1]),
+        adaptive!("adaptive_1x1_to_2x3", Tensor<E, (usize, Dim<2>, usize, usize)>, output [2, 3]),
+        adaptive!("adaptive_5x7_to_3x2", Img<E, 3, 5, 7>, output [3, 2]),
+        adaptive!("adaptive_7x5_to_4x4", Tensor4<E, 2, 2, 7, 5>, output [4, 4]),
+    ]
+}
+
+#[test]
+fn norm_cases_cover_the_reference_files() {
+    reference::assert_table_covers_ops(&NORM_OPS, &norm_cases());
+}
+
+#[test]
+fn batch_norm_in_training_matches_pytorch() {
+    reference::run_op("batchnorm_train", &norm_cases());
+}
+
+#[test]
+fn batch_norm_in_evaluation_matches_pytorch() {
+    reference::run_op("batchnorm_eval", &norm_cases());
+}
+
+#[test]
+fn adaptive_avg_pool2d_matches_pytorch() {
+    reference::run_op("adaptive_avgpool2d", &norm_cases());
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchNorm1d and BatchNorm2d over several steps
+// ---------------------------------------------------------------------------------------------
+
+/// What [`run_norm_layer`] needs of `BatchNorm1d<E, C>` and `BatchNorm2d<E, C>`.
+trait NormLayer<E: Element, const C: usize>: Module<E> + Init {
+    fn weight(&mut self) -> &mut Tensor1<E, C>;
+    fn bias(&mut self) -> &mut Tensor1<E, C>;
+    fn set_momentum(&mut self, momentum: Option<f64>);
+    fn eps(&self) -> f64;
+    /// The running mean, the running variance and the count of training batches.
+    fn running(&self) -> (Tensor1<E, C>, Tensor1<E, C>, u64);
+}
+
+macro_rules! norm_layer {
+    ($layer:ident) => {
+        impl<E: Element, const C: usize> NormLayer<E, C> for $layer<E, C> {
+            fn weight(&mut self) -> &mut Tensor1<E, C> {
+                &mut self.weight
+            }
+            fn bias(&mut self) -> &mut Tensor1<E, C> {
+                &mut self.bias
+            }
+            fn set_momentum(&mut self, momentum: Option<f64>) {
+                self.momentum = momentum;
+            }
+            fn eps(&self) -> f64 {
+                self.eps
+            }
+            fn running(&self) -> (Tensor1<E, C>, Tensor1<E, C>, u64) {
+                (
+                    self.running_mean(),
+                    self.running_var(),
+                    self.num_batches_tracked(),
+                )
+            }
+        }
+    };
+}
+norm_layer!(BatchNorm1d);
+norm_layer!(BatchNorm2d);
+
+/// Runs a layer case (`tests/data/norm_reference.py` describes its fields) on the layer `L`
+/// (PyTorch's defaults, then the file's momentum, weight and bias, traced) with inputs of type
+/// `Tensor<E, S>`: each training step's output, gradients of the input, weight and bias, and
+/// running statistics after it, then an evaluation step's output and gradients, all compared
+/// with the file; every output of the file must be compared.
+fn run_norm_layer<E, S, L, const C: usize>(case: &Case) -> Result<(), String>
+where
+    E: Precision,
+    S: Shape,
+    L: NormLayer<E, C> + Forward<Tensor<E, S>, Output = Tensor<E, S>>,
+{
+    let mut layer = L::new(0);
+    assert_eq!(
+        Some(layer.eps()),
+        case.params["eps"].as_f64(),
+        "PyTorch's eps"
+    );
+    layer.set_momentum(case.params["momentum"].as_f64()); // null: None, the cumulative average
+    *layer.weight() = case.constant("weight");
+    *layer.bias() = case.constant("bias");
+    let tape = Tape::new();
+    layer.trace(&tape);
+    let steps = case.params["steps"].as_u64().expect("steps") as usize;
+    let mut errors = Vec::new();
+    let mut compared = std::collections::BTreeSet::new();
+    let mut check = |field: String, dims: &[usize], got: Option<&[E]>| {
+        case.compare_field(&field, dims, got, &mut errors);
+        compared.insert(field);
+    };
+    for step in (0..steps).map(Some).chain([None]) {
+        let suffix = step.map_or("eval".to_string(), |k| k.to_string());
+        if step.is_none() {
+            layer.eval();
+        }
+        let x: Tensor<E, S> = case.input(&format!("x_{suffix}"), &tape);
+        let g: Tensor<E, S> = case.constant(&format!("g_{suffix}"));
+        let y = Forward::forward(&layer, x.clone());
+        let grads = (&y * &g).sum_all().backward();
+        check(format!("y_{suffix}"), y.dims().as_ref(), Some(y.as_slice()));
+        check(
+            format!("grad_x_{suffix}"),
+            x.dims().as_ref(),
+            grads.get_raw(x.id()),
+        );
+        let (w, b) = (layer.weight().id(), layer.bias().id());
+        check(format!("grad_weight_{suffix}"), &[C], grads.get_raw(w));
+        check(format!("grad_bias_{suffix}"), &[C], grads.get_raw(b));
+        if let Some(k) = step {
+            let (mean, var, count) = layer.running();
+            check(format!("running_mean_{k}"), &[C], Some(mean.as_slice()));
+            check(format!("running_var_{k}"), &[C], Some(var.as_slice()));
+            check(
+                format!("num_batches_tracked_{k}"),
+                &[],
+                Some(&[E::of(count as f64)]),
+            );
+        }
+    }
+    for field in case.outputs.keys() {
+        if !compared.contains(field) {
+            errors.push(format!("case {}: output {field} not compared", case.name));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// `bn_layer!(name, op, params, Layer<C>, input type)`: a [`GoldenCase`] run by
+/// [`run_norm_layer`].
+macro_rules! bn_layer {
+    ($name:literal, $op:literal, $params:tt, $layer:ident<$c:literal>, $x:ty) => {
+        GoldenCase {
+            name: $name,
+            op: $op,
+            params: serde_json::json!($params),
+            run: {
+                fn run<E: Precision>(case: &Case) -> Result<(), String> {
+                    run_norm_layer::<E, $x, $layer<E, $c>, $c>(case)
+                }
+                [run::<f64>, run::<f32>]
+            },
+        }
+    };
+}
+
+/// Every layer case of `norm_reference.json`, with its types.
+fn norm_layer_cases() -> Vec<GoldenCase> {
+    type Img<const C: usize, const H: usize, const W: usize> = (usize, Dim<C>, Dim<H>, Dim<W>);
+    vec![
+        bn_layer!("bn2d_layer_0", "batchnorm2d_layer",
+            {"momentum": 0.1, "eps": 1e-5, "steps": 3}, BatchNorm2d<3>, Img<3, 5, 5>),
+        bn_layer!("bn2d_layer_cumulative", "batchnorm2d_layer",
+            {"momentum": null, "eps": 1e-5, "steps": 4}, BatchNorm2d<2>, Img<2, 4, 4>),
+        bn_layer!("bn2d_layer_momentum", "batchnorm2d_layer",
+            {"momentum": 0.3, "eps": 1e-5, "steps": 2}, BatchNorm2d<4>, Img<4, 3, 3>),
+        bn_layer!("bn1d_layer_0", "batchnorm1d_layer",
+            {"momentum": 0.1, "eps": 1e-5, "steps": 3}, BatchNorm1d<4>, (usize, Dim<4>)),
+        bn_layer!("bn1d_layer_length", "batchnorm1d_layer",
+            {"momentum": 0.1, "eps": 1e-5, "steps": 2}, BatchNorm1d<4>, (usize, Dim<4>, Dim<6>)),
+    ]
+}
+
+#[test]
+fn norm_layer_cases_cover_the_reference_files() {
+    reference::assert_table_covers_ops(
+        &["batchnorm1d_layer", "batchnorm2d_layer"],
+        &norm_layer_cases(),
+    );
+}
+
+#[test]
+fn batch_norm_layers_match_pytorch_step_by_step() {
+    reference::run_op("batchnorm2d_layer", &norm_layer_cases());
+    reference::run_op("batchnorm1d_layer", &norm_layer_cases());
+}
+
+shapetorch::model! {
+    /// A model holding one batch norm layer as `bn`, as the PyTorch file's keys are prefixed.
+    struct WithBatchNorm {
+        bn: BatchNorm2d<f32, 3>,
+    }
+}
+
+/// The state PyTorch saved (`batchnorm2d_state.safetensors`: `bn2d_layer_0`'s layer after its
+/// three training steps, in float32, with `safetensors.torch.save_file(state_dict)`) loads,
+/// with its values; and the file this library saves has the same tensors, dtypes and shapes.
+#[test]
+fn batch_norm_state_loads_from_and_saves_as_pytorchs_state_dict() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/batchnorm2d_state.safetensors"
+    );
+    let mut model = WithBatchNorm::new(0);
+    model.load(path).unwrap();
+    let case = reference::case("bn2d_layer_0");
+    let expect = |field: &str, got: &[f32]| {
+        let expected = &case.outputs[field].data;
+        assert_eq!(got.len(), expected.len(), "{field}");
+        for (g, e) in got.iter().zip(expected) {
+            assert!(
+                (f64::from(*g) - e).abs() <= 1e-6 * e.abs().max(1.0),
+                "{field}: {g} vs {e}"
+            );
+        }
+    };
+    expect("running_mean_2", model.bn.running_mean().as_slice());
+    expect("running_var_2", model.bn.running_var().as_slice());
+    assert_eq!(model.bn.num_batches_tracked(), 3);
+    let weight: Vec<f32> = case.inputs["weight"]
+        .data
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    assert_eq!(model.bn.weight.to_vec(), weight);
+    // The loaded layer in evaluation mode gives PyTorch's evaluation output.
+    model.eval();
+    let x: Tensor<f32, (usize, Dim<3>, Dim<5>, Dim<5>)> = case.constant("x_eval");
+    let y = model.bn.forward(x);
+    let y_eval = &case.outputs["y_eval"].data;
+    for (g, e) in y.as_slice().iter().zip(y_eval) {
+        assert!(
+            (f64::from(*g) - e).abs() <= 1e-4 * e.abs().max(1.0),
+            "{g} vs {e}"
+        );
+    }
+
+    // Saved here: the same names, dtypes and shapes as PyTorch's file.
+    let ours = shapetorch::nn::weights::to_bytes(&mut model).unwrap();
+    let theirs = std::fs::read(path).unwrap();
+    let header = |bytes: &[u8]| -> Vec<(String, String, Vec<usize>)> {
+        let tensors = safetensors::SafeTensors::deserialize(bytes).unwrap();
+        let mut entries: Vec<_> = tensors
+            .tensors()
+            .into_iter()
+            .map(|(name, view)| (name, format!("{:?}", view.dtype()), view.shape().to_vec()))
+            .collect();
+        entries.sort();
+        entries
+    };
+    assert_eq!(header(&ours), header(&theirs));
+    // and what was saved loads back into a fresh model, the count included
+    let mut again = WithBatchNorm::new(1);
+    shapetorch::nn::weights::from_bytes(&mut again, &ours, "<ours>").unwrap();
+    assert_eq!(again.bn.num_batches_tracked(), 3);
+    assert_eq!(
+        again.bn.running_var().to_vec(),
+        model.bn.running_var().to_vec()
+    );
 }

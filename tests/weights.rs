@@ -33,6 +33,13 @@ shapetorch::model! {
 }
 
 shapetorch::model! {
+    /// A batch norm: float buffers and an integer one.
+    struct WithNorm {
+        bn: BatchNorm2d<f32, 3>,
+    }
+}
+
+shapetorch::model! {
     /// `Net` without its second layer.
     struct Shallower {
         fc1: Linear<f32, 6, 4>,
@@ -245,6 +252,16 @@ fn oversized_files_devices_and_fifos_are_refused_before_they_are_read() {
         )
     );
     assert_eq!(bits(&mut net), before);
+    // an integer buffer (batch norm's num_batches_tracked, a 0-dim I64) counts its 8 bytes:
+    // weight, bias, running_mean, running_var are 4 * 3 f32s = 48 bytes, the count 8 more
+    let mut bn = WithNorm::new(0);
+    let err = bn.load(&path).unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "(56 bytes of values, 8 bytes and a header of at most 100000000: 100000064)"
+        ),
+        "{err}"
+    );
     #[cfg(unix)]
     {
         let err = net.load("/dev/zero").unwrap_err();

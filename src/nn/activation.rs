@@ -15,7 +15,9 @@ macro_rules! activation {
         impl<E: Element, S: Shape> Forward<Tensor<E, S>> for $name {
             type Output = Tensor<E, S>;
             fn forward(&self, x: Tensor<E, S>) -> Tensor<E, S> {
-                x.$method()
+                let y = x.$method();
+                super::summary::note_output(self, y.dims().as_ref());
+                y
             }
         }
 

@@ -58,7 +58,9 @@ impl<E: Element, const C: usize, const O: usize, const K: usize, P: ConvHyperPar
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<C, K, P>,
     {
-        x.conv1d_bias(&self.weight, &self.bias, self.params)
+        let y = x.conv1d_bias(&self.weight, &self.bias, self.params);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -154,7 +156,9 @@ impl<
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<C, KH, KW, P>,
     {
-        x.conv2d_bias(&self.weight, &self.bias, self.params)
+        let y = x.conv2d_bias(&self.weight, &self.bias, self.params);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 

@@ -117,10 +117,13 @@ impl<E: Element, S: Shape, const PERCENT: u32> Forward<Tensor<E, S>> for Dropout
     type Output = Tensor<E, S>;
     /// Any shape, unchanged.
     fn forward(&self, x: Tensor<E, S>) -> Tensor<E, S> {
-        if !self.training {
-            return x;
-        }
-        x.dropout(self.rate(), &mut self.next_rng(), true)
+        let y = if self.training {
+            x.dropout(self.rate(), &mut self.next_rng(), true)
+        } else {
+            x
+        };
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 

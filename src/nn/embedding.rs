@@ -79,7 +79,9 @@ where
     type Output = Tensor<E, S::Output>;
     /// `[ids...] → [ids..., D]`.
     fn forward(&self, ids: IndexTensor<S, V>) -> Self::Output {
-        self.weight.embedding(&ids)
+        let y = self.weight.embedding(&ids);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 

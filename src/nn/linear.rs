@@ -41,7 +41,9 @@ impl<E: Element, const IN: usize, const OUT: usize> Linear<E, IN, OUT> {
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, LinearOut<S, Dim<OUT>>>
     where S: LinearShape<Dim<IN>>,
     {
-        x.linear_bias(&self.weight, &self.bias)
+        let y = x.linear_bias(&self.weight, &self.bias);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 

@@ -38,7 +38,9 @@ mod conv;
 mod dropout;
 mod embedding;
 mod linear;
+mod norm;
 mod pool;
+pub mod summary;
 pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
@@ -46,7 +48,9 @@ pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;
-pub use pool::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
+pub use norm::{BatchNorm1d, BatchNorm2d};
+pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
+pub use summary::Summary;
 
 use crate::autodiff::{Tape, TensorId};
 use crate::element::Element;
@@ -116,19 +120,23 @@ impl<E: Element, S: Shape> Parameter<E> for Tensor<E, S> {
 ///
 /// A module states what it holds; the visitor decides what it is after: the trainable
 /// parameters (an optimiser), all parameters (counts), the tensors a weights file holds
-/// (parameters and buffers), or the scalar state a checkpoint restores.
+/// (parameters and buffers, integer buffers apart), or the scalar state a checkpoint restores.
 pub struct Visitor<'a, E: Element> {
     prefix: String,
     visit: Option<TensorCallback<'a, E>>,
     include_frozen: bool,
     include_buffers: bool,
     scalars: Option<ScalarCallback<'a>>,
+    int_buffers: Option<ScalarCallback<'a>>,
+    modules: Option<ModuleCallback<'a>>,
 }
 
 /// What a [`Visitor`] calls with each parameter (or buffer) and its full name.
 type TensorCallback<'a, E> = &'a mut dyn FnMut(&str, &mut dyn Parameter<E>);
 /// What a [`Visitor`] calls with each scalar and its full name.
 type ScalarCallback<'a> = &'a mut dyn FnMut(&str, &mut u64);
+/// What a [`Visitor`] calls with each sub-module's full name and [`summary::LayerId`].
+type ModuleCallback<'a> = &'a mut dyn FnMut(&str, summary::LayerId);
 
 impl<'a, E: Element> Visitor<'a, E> {
     /// A visitor calling `visit` with every parameter's full name, frozen ones included.
@@ -139,6 +147,8 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_frozen: true,
             include_buffers: false,
             scalars: None,
+            int_buffers: None,
+            modules: None,
         }
     }
 
@@ -167,6 +177,37 @@ impl<'a, E: Element> Visitor<'a, E> {
             include_frozen: false,
             include_buffers: false,
             scalars: Some(visit),
+            int_buffers: None,
+            modules: None,
+        }
+    }
+
+    /// A visitor calling `visit` with the integer buffers only (see
+    /// [`int_buffer`](Self::int_buffer)): the rest of what a weights file holds.
+    pub fn int_buffers(visit: &'a mut dyn FnMut(&str, &mut u64)) -> Self {
+        Visitor {
+            prefix: String::new(),
+            visit: None,
+            include_frozen: false,
+            include_buffers: false,
+            scalars: None,
+            int_buffers: Some(visit),
+            modules: None,
+        }
+    }
+
+    /// A visitor calling `visit` with every sub-module's full name (`block.conv1`) and
+    /// identity, parents before their children; parameters are not visited. What
+    /// [`Summary`] lists.
+    pub fn modules(visit: &'a mut dyn FnMut(&str, summary::LayerId)) -> Self {
+        Visitor {
+            prefix: String::new(),
+            visit: None,
+            include_frozen: false,
+            include_buffers: false,
+            scalars: None,
+            int_buffers: None,
+            modules: Some(visit),
         }
     }
 
@@ -201,10 +242,22 @@ impl<'a, E: Element> Visitor<'a, E> {
     }
 
     /// Visits an integer that training changes and that a resumed run must restore to
-    /// continue bit for bit: a dropout layer's seed and call count (a batch norm's
-    /// `num_batches_tracked`). Checkpoints save it; weights files do not.
+    /// continue bit for bit: a dropout layer's seed and call count. Checkpoints save it;
+    /// weights files do not.
     pub fn scalar(&mut self, name: &str, value: &mut u64) {
         if let Some(visit) = self.scalars.as_mut() {
+            let len = self.prefix.len();
+            self.prefix.push_str(name);
+            visit(&self.prefix, value);
+            self.prefix.truncate(len);
+        }
+    }
+
+    /// Visits an integer buffer: a count that belongs to the module's state as a buffer does,
+    /// saved and loaded with its weights (and so in checkpoints) as a 0-dim `I64` tensor, like
+    /// the `int64` buffer PyTorch registers for a batch norm's `num_batches_tracked`.
+    pub fn int_buffer(&mut self, name: &str, value: &mut u64) {
+        if let Some(visit) = self.int_buffers.as_mut() {
             let len = self.prefix.len();
             self.prefix.push_str(name);
             visit(&self.prefix, value);
@@ -216,6 +269,9 @@ impl<'a, E: Element> Visitor<'a, E> {
     pub fn module<M: Module<E> + ?Sized>(&mut self, name: &str, module: &mut M) {
         let len = self.prefix.len();
         self.prefix.push_str(name);
+        if let Some(visit) = self.modules.as_mut() {
+            visit(&self.prefix, summary::LayerId::of(&*module));
+        }
         self.prefix.push('.');
         module.visit(self);
         self.prefix.truncate(len);
@@ -260,6 +316,12 @@ pub trait ModuleExt<E: Element>: Module<E> {
     /// Calls `f` with every integer of scalar state (see [`Visitor::scalar`]), by name.
     fn for_each_scalar(&mut self, mut f: impl FnMut(&str, &mut u64)) {
         self.visit(&mut Visitor::scalars(&mut f));
+    }
+
+    /// Calls `f` with every integer buffer (see [`Visitor::int_buffer`]), by name: with
+    /// [`for_each_state_tensor`](Self::for_each_state_tensor), everything a weights file holds.
+    fn for_each_int_buffer(&mut self, mut f: impl FnMut(&str, &mut u64)) {
+        self.visit(&mut Visitor::int_buffers(&mut f));
     }
 
     /// Traces every trainable parameter on `tape` (once, before training): the parameters

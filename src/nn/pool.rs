@@ -1,7 +1,7 @@
-//! Pooling layers (`MaxPool2d`, `AvgPool2d`, `MaxPool1d`, `AvgPool1d`) and `Flatten`, for
-//! models written as a chain of layers. None has parameters; each computes its output shape
-//! through the op's shape relation, so a layer that does not fit its input fails the build
-//! with the op's message.
+//! Pooling layers (`MaxPool2d`, `AvgPool2d`, `MaxPool1d`, `AvgPool1d`, `AdaptiveAvgPool2d`)
+//! and `Flatten`, for models written as a chain of layers. None has parameters; each computes
+//! its output shape through the op's shape relation, so a layer that does not fit its input
+//! fails the build with the op's message.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -14,8 +14,8 @@
 use super::{Forward, Init, Module, Visitor};
 use crate::element::Element;
 use crate::shape::{
-    AvgPool1dShape, AvgPool2dShape, FlattenShape, Flattened, MaxPool1dShape, MaxPool2dShape,
-    Pool1d, Pool1dOut, Pool2d, Pool2dOut,
+    AdaptivePool2dOut, AdaptivePool2dShape, AvgPool1dShape, AvgPool2dShape, FlattenShape,
+    Flattened, MaxPool1dShape, MaxPool2dShape, Pool1d, Pool1dOut, Pool2d, Pool2dOut,
 };
 use crate::tensor::{Rng, Tensor};
 
@@ -67,7 +67,9 @@ impl<
     pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>>
     where S: MaxPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>,
     {
-        x.max_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW, DH, DW>)
+        let y = x.max_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW, DH, DW>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -122,7 +124,9 @@ impl<
     pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW>>>
     where S: AvgPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW>>,
     {
-        x.avg_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW>)
+        let y = x.avg_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -159,7 +163,9 @@ impl<const K: usize, const S: usize, const P: usize, const D: usize> MaxPool1d<K
     pub fn forward<E: Element, X>(&self, x: Tensor<E, X>) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P, D>>>
     where X: MaxPool1dShape<Pool1d<K, S, P, D>>,
     {
-        x.max_pool1d_with(Pool1d::<K, S, P, D>)
+        let y = x.max_pool1d_with(Pool1d::<K, S, P, D>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -188,7 +194,9 @@ impl<const K: usize, const S: usize, const P: usize> AvgPool1d<K, S, P> {
     pub fn forward<E: Element, X>(&self, x: Tensor<E, X>) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P>>>
     where X: AvgPool1dShape<Pool1d<K, S, P>>,
     {
-        x.avg_pool1d_with(Pool1d::<K, S, P>)
+        let y = x.avg_pool1d_with(Pool1d::<K, S, P>);
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -216,7 +224,9 @@ impl Flatten {
     /// `[B, D1, D2, ..] → [B, D1 * D2 * ..]`. (An inherent method, so that a wrong input
     /// reports the op's own message at the call; [`Forward`] calls it.)
     pub fn forward<E: Element, S: FlattenShape>(&self, x: Tensor<E, S>) -> Tensor<E, Flattened<S>> {
-        x.flatten()
+        let y = x.flatten();
+        super::summary::note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -228,6 +238,39 @@ impl<E: Element, S: FlattenShape> Forward<Tensor<E, S>> for Flatten {
 }
 
 stateless!(Flatten);
+
+/// Adaptive average pooling to `OH x OW`, like `torch.nn.AdaptiveAvgPool2d((OH, OW))`:
+/// `[B, C, H, W] → [B, C, OH, OW]` for any `H` and `W`, each output the mean of its bin of
+/// the input (PyTorch's bins). `AdaptiveAvgPool2d<1, 1>` is global average pooling. See
+/// [`adaptive_avg_pool2d`](Tensor::adaptive_avg_pool2d).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdaptiveAvgPool2d<const OH: usize, const OW: usize>;
+
+impl<const OH: usize, const OW: usize> AdaptiveAvgPool2d<OH, OW> {
+    /// `[B, C, H, W] → [B, C, OH, OW]`. (An inherent method, so that a wrong input reports the
+    /// op's own message at the call; [`Forward`] calls it.)
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, AdaptivePool2dOut<S, OH, OW>>
+    where S: AdaptivePool2dShape<OH, OW>,
+    {
+        let y = x.adaptive_avg_pool2d::<OH, OW>();
+        super::summary::note_output(self, y.dims().as_ref());
+        y
+    }
+}
+
+impl<E: Element, S, const OH: usize, const OW: usize> Forward<Tensor<E, S>>
+    for AdaptiveAvgPool2d<OH, OW>
+where
+    S: AdaptivePool2dShape<OH, OW>,
+{
+    type Output = Tensor<E, AdaptivePool2dOut<S, OH, OW>>;
+    fn forward(&self, x: Tensor<E, S>) -> Self::Output {
+        AdaptiveAvgPool2d::forward(self, x)
+    }
+}
+
+stateless!(AdaptiveAvgPool2d<const OH, const OW>);
 
 #[cfg(test)]
 mod tests {
@@ -249,6 +292,8 @@ mod tests {
         assert_eq!(a.to_vec(), s.avg_pool1d_with(Pool1d::<3, 2, 1>).to_vec());
         let f: Tensor2<f64, 2, 243> = Flatten.forward(x.clone());
         assert_eq!(f.to_vec(), x.to_vec());
+        let g: Tensor4<f64, 2, 3, 1, 1> = AdaptiveAvgPool2d::<1, 1>.forward(x.clone());
+        assert_eq!(g.to_vec(), x.adaptive_avg_pool2d::<1, 1>().to_vec());
 
         let mut layer = MaxPool2d::<2, 2>::new(0);
         assert_eq!(ModuleExt::<f32>::parameter_count(&mut layer), 0);

@@ -1,6 +1,7 @@
 //! Saving and loading a model's weights as safetensors, the format PyTorch users share weights
 //! in: one tensor per parameter and per buffer, named as [`Module::visit`] names it
-//! (`conv1.weight`).
+//! (`conv1.weight`), as PyTorch's `state_dict()` names them. An integer buffer (a batch norm's
+//! `num_batches_tracked`) is a 0-dim `I64` tensor, as PyTorch stores it.
 //!
 //! Loading checks everything before it changes anything: every parameter and buffer must be in
 //! the file with the model's element type and shape, and the file must hold nothing else; a
@@ -10,7 +11,8 @@
 //! Memory is bounded before the file is read: only a regular file is read (a FIFO or a device
 //! such as `/dev/zero` is refused from its metadata: one blocked, the other grew the process
 //! to gigabytes), and its length must not exceed what a safetensors file of the model's
-//! weights can have: 8 bytes, a header of at most [`MAX_HEADER_BYTES`], and the values.
+//! weights can have: 8 bytes, a header of at most [`MAX_HEADER_BYTES`], and the values
+//! (8 bytes for each integer buffer).
 //! Running out of memory while reading is [`Error::OutOfMemory`], not a format error.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +48,20 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// A 0-dim `I64` tensor holding `value` (an integer buffer, as PyTorch stores one).
+    fn int64(value: u64) -> Self {
+        Entry {
+            dtype: Dtype::I64,
+            shape: Vec::new(),
+            bytes: i64::try_from(value)
+                .unwrap_or(i64::MAX)
+                .to_le_bytes()
+                .to_vec(),
+        }
+    }
+}
+
 impl View for &Entry {
     fn dtype(&self) -> Dtype {
         self.dtype
@@ -61,8 +77,8 @@ impl View for &Entry {
     }
 }
 
-/// Adds the model's tensors (parameters and buffers) to `entries`, each named `prefix` +
-/// its name.
+/// Adds the model's tensors (parameters, buffers and integer buffers) to `entries`, each
+/// named `prefix` + its name.
 pub(crate) fn add_entries<E: Element, M: Module<E> + ?Sized>(
     model: &mut M,
     prefix: &str,
@@ -71,11 +87,59 @@ pub(crate) fn add_entries<E: Element, M: Module<E> + ?Sized>(
     model.for_each_state_tensor(|name, p| {
         entries.insert(format!("{prefix}{name}"), Entry::of(p.dims(), p.values()));
     });
+    model.for_each_int_buffer(|name, &mut value| {
+        entries.insert(format!("{prefix}{name}"), Entry::int64(value));
+    });
+}
+
+/// Why the tensor `key` of `tensors` cannot be loaded into an integer buffer: missing, not a
+/// 0-dim `I64`, or negative (a count). `None` when it can.
+fn int_buffer_problem(tensors: &SafeTensors<'_>, key: &str, file: &str) -> Option<Error> {
+    let view = match tensors.tensor(key) {
+        Err(_) => {
+            return Some(Error::MissingWeight {
+                file: file.into(),
+                tensor: key.into(),
+            })
+        }
+        Ok(view) => view,
+    };
+    if view.dtype() != Dtype::I64 {
+        return Some(Error::WeightDtype {
+            file: file.into(),
+            tensor: key.into(),
+            expected: format!("{:?}", Dtype::I64),
+            found: format!("{:?}", view.dtype()),
+        });
+    }
+    if !view.shape().is_empty() {
+        return Some(Error::WeightShape {
+            file: file.into(),
+            tensor: key.into(),
+            expected: Vec::new(),
+            found: view.shape().to_vec(),
+        });
+    }
+    match <[u8; 8]>::try_from(view.data()) {
+        Ok(bytes) if i64::from_le_bytes(bytes) >= 0 => None,
+        Ok(bytes) => Some(Error::WeightsFormat {
+            file: file.into(),
+            message: format!(
+                "tensor `{key}` is a count but holds {}",
+                i64::from_le_bytes(bytes)
+            ),
+        }),
+        Err(_) => Some(Error::WeightsFormat {
+            file: file.into(),
+            message: format!("tensor `{key}` has {} bytes", view.data().len()),
+        }),
+    }
 }
 
 /// Checks, without changing anything, that `tensors` holds every tensor of the model under
-/// `prefix` + its name, with the model's element type and shape, and no other tensor whose
-/// name starts with `prefix`. Errors name `file`.
+/// `prefix` + its name, with the model's element type and shape (a 0-dim `I64` holding a
+/// count for an integer buffer), and no other tensor whose name starts with `prefix`. Errors
+/// name `file`.
 pub(crate) fn check<E: Element, M: Module<E> + ?Sized>(
     model: &mut M,
     tensors: &SafeTensors<'_>,
@@ -115,6 +179,13 @@ pub(crate) fn check<E: Element, M: Module<E> + ?Sized>(
         }
         wanted.insert(key);
     });
+    model.for_each_int_buffer(|name, _| {
+        let key = format!("{prefix}{name}");
+        if problem.is_none() {
+            problem = int_buffer_problem(tensors, &key, file);
+        }
+        wanted.insert(key);
+    });
     if let Some(e) = problem {
         return Err(e);
     }
@@ -150,6 +221,13 @@ pub(crate) fn copy<E: Element, M: Module<E> + ?Sized>(
         {
             *v = E::from_le_slice(chunk);
         }
+    });
+    model.for_each_int_buffer(|name, value| {
+        let view = tensors
+            .tensor(&format!("{prefix}{name}"))
+            .expect("checked before");
+        let bytes = <[u8; 8]>::try_from(view.data()).expect("checked before");
+        *value = u64::try_from(i64::from_le_bytes(bytes)).expect("checked before");
     });
 }
 
@@ -199,6 +277,8 @@ pub fn load<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Re
     let (opened, len) = open_regular(path, &file)?;
     let mut values = 0u64;
     model.for_each_state_tensor(|_, p| values += (p.values().len() * E::BYTES) as u64);
+    // an integer buffer is a 0-dim I64 tensor: 8 bytes of values
+    model.for_each_int_buffer(|_, _| values += 8);
     let max = 8 + MAX_HEADER_BYTES + values;
     let too_long = |len: u64| Error::WeightsFormat {
         file: file.clone(),

@@ -55,6 +55,12 @@ markers!(
     argmax,
     /// The op `one_hot`.
     one_hot,
+    /// The op `batch_norm` (functional).
+    batch_norm,
+    /// The layer `BatchNorm1d`'s op.
+    batch_norm1d,
+    /// The layer `BatchNorm2d`'s op.
+    batch_norm2d,
     /// A convolution's window.
     kernel,
     /// A pooling's window.

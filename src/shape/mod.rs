@@ -12,12 +12,14 @@
 //! assert_eq!(dynamic.numel(), 70);
 //! ```
 
+mod adaptive;
 mod axes;
 mod bridge;
 mod concat;
 mod conv;
 mod lookup;
 pub mod markers;
+mod norm;
 mod params;
 mod pool;
 mod relations;
@@ -25,6 +27,9 @@ mod reshape;
 mod tile;
 mod window;
 
+#[doc(hidden)]
+pub use adaptive::AdaptivePool2dFor;
+pub use adaptive::{AdaptivePool2dOut, AdaptivePool2dShape};
 pub use axes::{
     Axes2, Axes3, Axes4, BatchDim, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted,
     RemoveAxis, SelectAxis, SumOut, SumShape,
@@ -48,6 +53,9 @@ pub use conv::{Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut, Conv2dShape, Conv2
 pub use lookup::{
     AppendDim, AxisClasses, LabelClasses, LabelsFor, ResultClasses, Vocabulary, VocabularyFor,
 };
+#[doc(hidden)]
+pub use norm::{BatchNorm1dCheck, BatchNorm2dCheck, BatchNormCheck};
+pub use norm::{BatchNorm1dShape, BatchNorm2dShape, BatchNormShape, LayerChannels, StatChannels};
 pub use params::{
     Axis, ConvAxes, ConvHyperParams, ConvParams, ConvParams2d, Minitorch, Pool1d, Pool2d,
     PoolHyperParams,

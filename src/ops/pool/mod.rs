@@ -62,6 +62,7 @@
 //! Files: [`kernels`] holds the run-time geometry ([`PoolGeometry`], per axis) and the
 //! kernels, parallel over `(b, c)` planes above a work threshold.
 
+pub mod adaptive;
 #[cfg(test)]
 mod kernel_tests;
 pub mod kernels;
