@@ -178,6 +178,11 @@ fn train<M: MnistModel>(o: &Cli, train_set: &Mnist, test_set: &Mnist) -> Result<
         o.seed,
         rayon::current_num_threads()
     );
+    // each layer's output shape (from one forward pass on a batch of one) and parameters
+    let summary = Summary::new(&mut model, |model| {
+        model.scores(Tensor::zeros_shaped((1, Dim, Dim, Dim)));
+    });
+    println!("{summary}");
     let tape = Tape::new();
     model.trace(&tape);
     let mut optim = match o.optimizer {
