@@ -2,7 +2,7 @@
 //! struct per kind of residual block, generic over its channels, reused across the four stages;
 //! every size checked by the compiler. Runs a few SGD steps on random data and prints the time
 //! of each (no data set: this example is the library's check that a deep typed model builds
-//! quickly and trains; see `resnet_mnist` for one trained on real data).
+//! quickly and trains).
 //!
 //! ```text
 //! cargo run --release --example resnet18 -- [--steps N] [--batch-size B] [--threads T]
@@ -15,7 +15,13 @@
 
 use std::time::Instant;
 
+use clap::Parser;
+use cli::Failure;
+use shapetorch::nn::summary::note_output;
 use shapetorch::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 /// Stride 1, padding 1: a 3x3 convolution that keeps the height and width.
 type Same = ConvParams<1, 1, 1>;
@@ -40,7 +46,9 @@ impl<const C: usize> Basic<C> {
     {
         let h = self.conv1.forward(x.clone()).relu();
         let h = self.conv2.forward(h);
-        (&h + &x).relu()
+        let y = (&h + &x).relu();
+        note_output(self, y.dims().as_ref()); // the block's row in a model summary
+        y
     }
 }
 
@@ -66,7 +74,9 @@ impl<const C: usize, const O: usize> Down<C, O> {
     {
         let h = self.conv1.forward(x.clone()).relu();
         let h = self.conv2.forward(h);
-        (&h + &self.shortcut.forward(x)).relu()
+        let y = (&h + &self.shortcut.forward(x)).relu();
+        note_output(self, y.dims().as_ref());
+        y
     }
 }
 
@@ -102,70 +112,58 @@ impl ResNet18 {
     }
 }
 
-/// The command line: `--steps`, `--batch-size`, `--threads`.
-fn args() -> (usize, usize, usize) {
-    let (mut steps, mut batch, mut threads) = (3, 32, 1);
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = || -> usize {
-            std::env::args()
-                .skip_while(|a| a != &flag)
-                .nth(1)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| {
-                    eprintln!("{flag} needs a number");
-                    std::process::exit(2)
-                })
-        };
-        match flag.as_str() {
-            "--steps" => steps = value(),
-            "--batch-size" => batch = value().max(1),
-            "--threads" => threads = value().max(1),
-            "--help" => {
-                println!("resnet18 [--steps N (3)] [--batch-size B (32)] [--threads T (1)]");
-                std::process::exit(0)
-            }
-            other => {
-                eprintln!("unknown flag {other}; see --help");
-                std::process::exit(2)
-            }
-        }
-        it.next();
-    }
-    (steps, batch, threads)
+/// A typed ResNet-18 (3 x 32 x 32 inputs, 10 classes) taking a few SGD steps on random data,
+/// each step timed.
+#[derive(Parser, Debug)]
+#[command(name = "resnet18")]
+struct Cli {
+    /// SGD steps to take (at least 1)
+    #[arg(long, default_value_t = 3, value_parser = cli::at_least_one)]
+    steps: usize,
+    /// Images per step (at least 1)
+    #[arg(long, default_value_t = 32, value_parser = cli::at_least_one)]
+    batch_size: usize,
+    /// Threads (1 to 1024)
+    #[arg(long, default_value_t = 1, value_parser = cli::threads)]
+    threads: usize,
 }
 
 fn main() {
-    let (steps, batch, threads) = args();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
-        let mut model = ResNet18::new(0);
-        println!("ResNet-18, {} parameters", model.parameter_count());
-        let tape = Tape::new();
-        model.trace(&tape);
-        let mut sgd = Sgd::new(0.01).momentum(0.9);
-        let x = Tensor::<f32, (usize, Dim<3>, Dim<32>, Dim<32>)>::randn_shaped(
-            (batch, Dim, Dim, Dim),
-            1,
-            0.0,
-            1.0,
-        );
-        let ids: Vec<usize> = (0..batch).map(|i| i % 10).collect();
-        let labels = IndexTensor::<(usize,), 10>::from_vec_shaped((batch,), ids).unwrap();
-        for step in 0..steps {
-            let start = Instant::now();
-            let loss = model.forward(x.clone()).cross_entropy(&labels);
-            let value = loss.item();
-            sgd.step(&mut model, &loss.backward());
-            println!(
-                "step {step}: loss {value:.4}, {:.0} ms",
-                start.elapsed().as_secs_f64() * 1e3
-            );
-        }
+    let o = Cli::parse();
+    cli::exit_on("resnet18", run(&o));
+}
+
+/// Builds the model, prints its summary and takes `o.steps` steps.
+fn run(o: &Cli) -> Result<(), Failure> {
+    cli::use_threads(Some(o.threads))?;
+    let mut model = ResNet18::new(0);
+    let summary = Summary::new(&mut model, |model| {
+        model.forward(Tensor::zeros_shaped((1, Dim, Dim, Dim)));
     });
+    println!("{summary}");
+    let tape = Tape::new();
+    model.trace(&tape);
+    let mut sgd = Sgd::new(0.01).momentum(0.9);
+    let batch = o.batch_size;
+    let x = Tensor::<f32, (usize, Dim<3>, Dim<32>, Dim<32>)>::randn_shaped(
+        (batch, Dim, Dim, Dim),
+        1,
+        0.0,
+        1.0,
+    );
+    let ids: Vec<usize> = (0..batch).map(|i| i % 10).collect();
+    let labels = IndexTensor::<(usize,), 10>::from_vec_shaped((batch,), ids)?;
+    for step in 0..o.steps {
+        let start = Instant::now();
+        let loss = model.forward(x.clone()).cross_entropy(&labels);
+        let value = loss.item();
+        sgd.step(&mut model, &loss.backward());
+        println!(
+            "step {step}: loss {value:.4}, {:.0} ms",
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
