@@ -63,6 +63,7 @@ pub mod prelude {
         Sigmoid, Tanh,
     };
     pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
+    pub use crate::ops::conv::{ConvTransposeParams, ConvTransposeParams2d};
     pub use crate::ops::pool::{Pool1d, Pool2d};
     pub use crate::optim::{
         clip_grad_norm, Adam, Checkpoint, CosineAnnealingLR, ExponentialLR, LinearLR, LrScheduler,
@@ -74,9 +75,11 @@ pub mod prelude {
     // The shape relations: one bound per op for generic code, and the output shapes' aliases.
     pub use crate::shape::{
         AddDims, Axes2, Axes3, Axes4, BatchDim, BatchDims, CatShape, Conv1dOut, Conv1dShape,
-        Conv2dOut, Conv2dShape, ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut,
-        LinearShape, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast,
-        ReshapeShape, SumOut, SumShape, UnflattenShape,
+        Conv2dGroups, Conv2dOut, Conv2dShape, ConvHyperParams, ConvTranspose1dOut,
+        ConvTranspose1dShape, ConvTranspose2dOut, ConvTranspose2dShape, ConvTransposeHyperParams,
+        FlattenShape, Flattened, InnerDims, LinearOut, LinearShape, MaxOut, MaxShape, MeanOut,
+        MeanShape, PermuteShape, Permuted, ReplaceLast, ReshapeShape, SumOut, SumShape,
+        UnflattenShape,
     };
     pub use crate::shape::{
         AvgPool1dShape, AvgPool2dShape, MaxPool1dShape, MaxPool2dShape, Pool1dOut, Pool2dOut,

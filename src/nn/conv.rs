@@ -4,7 +4,7 @@
 use super::{uniform, Forward, Init, Module, Visitor};
 use crate::element::Element;
 use crate::ops::conv::{ConvHyperParams, ConvParams};
-use crate::shape::{Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape};
+use crate::shape::{Conv1dGroups, Conv1dOut, Conv1dShape, Conv2dGroups, Conv2dOut, Conv2dShape};
 use crate::tensor::{Rng, Tensor, Tensor1, Tensor3, Tensor4};
 
 /// A 1-D convolution layer from `C` to `O` channels with kernel width `K`:
@@ -57,6 +57,7 @@ impl<E: Element, const C: usize, const O: usize, const K: usize, P: ConvHyperPar
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<C, K, P>,
+          P: Conv1dGroups<O>,
     {
         x.conv1d_bias(&self.weight, &self.bias, self.params)
     }
@@ -68,6 +69,7 @@ where
     E: Element,
     P: ConvHyperParams,
     S: Conv1dShape<C, K, P>,
+    P: Conv1dGroups<O>,
 {
     type Output = Tensor<E, Conv1dOut<S, O, K, P>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
@@ -153,6 +155,7 @@ impl<
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<C, KH, KW, P>,
+          P: Conv2dGroups<O>,
     {
         x.conv2d_bias(&self.weight, &self.bias, self.params)
     }
@@ -164,6 +167,7 @@ where
     E: Element,
     P: ConvHyperParams,
     S: Conv2dShape<C, KH, KW, P>,
+    P: Conv2dGroups<O>,
 {
     type Output = Tensor<E, Conv2dOut<S, O, KH, KW, P>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
