@@ -1,5 +1,5 @@
 //! `Conv1d` and `Conv2d`: convolution layers with a weight and a bias, like `torch.nn.Conv1d`
-//! and `torch.nn.Conv2d`; stride, padding and dilation are the type parameter `P`.
+//! and `torch.nn.Conv2d`; stride, padding, dilation and groups are the type parameter `P`.
 
 use super::{uniform, Forward, Init, Module, Visitor};
 use crate::element::Element;
@@ -8,8 +8,13 @@ use crate::shape::{Conv1dGroups, Conv1dOut, Conv1dShape, Conv2dGroups, Conv2dOut
 use crate::tensor::{Rng, Tensor, Tensor1, Tensor3, Tensor4};
 
 /// A 1-D convolution layer from `C` to `O` channels with kernel width `K`:
-/// `[B, C, W] → [B, O, W_out]`, weight `[O, C, K]`, bias `[O]`. `P` holds stride, padding and
-/// dilation (`ConvParams<1, 0, 1>` by default, or `Minitorch` for the lecture's convention).
+/// `[B, C, W] → [B, O, W_out]`, weight `[O, C, K]`, bias `[O]`. `P` holds stride, padding,
+/// dilation and groups (`ConvParams<1, 0, 1>` by default, or `Minitorch` for the lecture's
+/// convention).
+///
+/// With `G` groups (`ConvParams<S, P, D, G>`), `C` is the weight's channel dim, PyTorch's
+/// `in_channels / groups`, and the input has `C·G` channels: `Conv1d<f32, 1, 32, 3,
+/// ConvParams<1, 1, 1, 32>>` is a depthwise layer over 32 channels.
 ///
 /// Initialised as PyTorch does: weight and bias uniform in `[-1/sqrt(C·K), 1/sqrt(C·K))`.
 #[derive(Clone, Debug)]
@@ -79,7 +84,12 @@ where
 
 /// A 2-D convolution layer from `C` to `O` channels with a `KH × KW` kernel:
 /// `[B, C, H, W] → [B, O, H_out, W_out]`, weight `[O, C, KH, KW]`, bias `[O]`. `P` holds stride,
-/// padding and dilation (`ConvParams<1, 0, 1>` by default).
+/// padding, dilation and groups (`ConvParams<1, 0, 1>` by default).
+///
+/// With `G` groups (`ConvParams<S, P, D, G>`), `C` is the weight's channel dim, PyTorch's
+/// `in_channels / groups`, and the input has `C·G` channels:
+/// `Conv2d<f32, 1, 32, 3, 3, ConvParams<1, 1, 1, 32>>` is MobileNet's depthwise 3×3 over 32
+/// channels. The compiler checks that the input's channels and `O` split into the groups.
 ///
 /// Initialised as PyTorch does: weight and bias uniform in `[-1/sqrt(C·KH·KW), 1/sqrt(C·KH·KW))`.
 ///
