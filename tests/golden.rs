@@ -725,6 +725,20 @@ fn conv_cases() -> Vec<GoldenCase> {
         ),
         conv_transpose!(conv_transpose2d, "conv_transpose2d_3", x Tensor4<E, 2, 3, 4, 4>,
             w Tensor4<E, 3, 1, 3, 3>, stride 2, padding 1, output_padding 0, dilation 1, groups 3),
+        golden_case!(
+            "conv_transpose2d_4", "conv_transpose2d",
+            {"stride": 2, "padding": 0, "output_padding": 1, "dilation": 1, "groups": 2,
+             "bias": true},
+            inputs { x: Tensor4<E, 2, 4, 3, 5>, w: Tensor4<E, 4, 3, 3, 3>, b: Tensor1<E, 6> },
+            x.conv_transpose2d_bias(&w, &b, ConvTransposeParams::<2, 0, 1, 1, 2>)
+        ),
+        golden_case!(
+            "conv_transpose1d_2", "conv_transpose1d",
+            {"stride": 1, "padding": 1, "output_padding": 0, "dilation": 1, "groups": 1,
+             "bias": true},
+            inputs { x: Tensor3<E, 2, 3, 6>, w: Tensor3<E, 3, 2, 4>, b: Tensor1<E, 2> },
+            x.conv_transpose1d_bias(&w, &b, ConvTransposeParams::<1, 1>)
+        ),
     ]
 }
 

@@ -405,13 +405,12 @@ pub type Conv2dOut<S, const O: usize, const KH: usize, const KW: usize, P> =
 )]
 pub trait Conv1dGroups<const O: usize> {}
 
-impl<P: ConvAxes, const O: usize> Conv1dGroups<O> for P
+impl<P: ConvHyperParams, const O: usize> Conv1dGroups<O> for P
 where
     P::Groups: GroupKind,
     <P::Groups as GroupKind>::Kind: OutGroups<conv1d, O>,
 {
 }
-impl<const O: usize> Conv1dGroups<O> for Minitorch {}
 
 /// The output side of a grouped conv2d: `O` output channels split into the groups of the
 /// hyper-parameters `Self` ("conv2d: 6 output channels do not split into 4 groups"). Holds
@@ -425,13 +424,12 @@ impl<const O: usize> Conv1dGroups<O> for Minitorch {}
 )]
 pub trait Conv2dGroups<const O: usize> {}
 
-impl<P: ConvAxes, const O: usize> Conv2dGroups<O> for P
+impl<P: ConvHyperParams, const O: usize> Conv2dGroups<O> for P
 where
     P::Groups: GroupKind,
     <P::Groups as GroupKind>::Kind: OutGroups<conv2d, O>,
 {
 }
-impl<const O: usize> Conv2dGroups<O> for Minitorch {}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs of the wrong rank

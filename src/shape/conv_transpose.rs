@@ -39,7 +39,7 @@ use super::params::{
 };
 use super::window::{Height, NonEmpty1, NonEmpty2, Width, WindowNonEmpty, WindowNonZero};
 use super::window_transpose::{TransposeAxisFits, TransposeAxisOut};
-use super::{Dim, Dimension, Shape};
+use super::{ConstDim, Dim, Dimension, Shape};
 
 /// A transposed convolution's input channels equal its weight's first dim (a comparison of
 /// two const generics, no typenum). Implemented for every `Self` when the numbers are equal;
@@ -51,6 +51,22 @@ use super::{Dim, Dimension, Shape};
 )]
 pub trait TransposeChannelsEqual<const X: usize, const WC: usize> {}
 impl<T: ?Sized, const X: usize> TransposeChannelsEqual<X, X> for T {}
+
+/// The output channels of a transposed convolution with the hyper-parameters `Self` and a
+/// weight `[_, WO, ..]`: `WO * groups` as a `Dim` (`Dim<WO>` with one group, for any `WO`).
+/// The type of the bias of `conv_transpose1d_bias`, `conv_transpose2d_bias` and the layers.
+pub trait ConvTransposeChannels<const WO: usize> {
+    /// `Dim<WO * groups>`.
+    type Channels: ConstDim;
+}
+
+impl<P: ConvTransposeAxes, const WO: usize> ConvTransposeChannels<WO> for P
+where
+    P::Groups: GroupKind,
+    <P::Groups as GroupKind>::Kind: GroupTimes<WO>,
+{
+    type Channels = <<P::Groups as GroupKind>::Kind as GroupTimes<WO>>::Channels;
+}
 
 // ---------------------------------------------------------------------------------------------
 // conv_transpose1d

@@ -8,7 +8,7 @@
 //! - `C % G == 0` ("conv2d: 6 input channels do not split into 4 groups");
 //! - `O % G == 0` ("conv2d: 6 output channels do not split into 4 groups");
 //! - the weight's per-group channels are `C/G` ("conv2d: input channels differ: 8 input
-//!   channels in 4 groups are 2 a group, the weight expects 3").
+//!   channels in 4 groups, the weight expects 3 a group").
 //!
 //! ```
 //! use shapetorch::shape::{Dim, GroupKind, Grouped, Ungrouped};
@@ -27,9 +27,9 @@
 //! for 1, [`Grouped`] otherwise), and the checks are implemented once per kind. The kind of a
 //! known group count is known even when the channels are generic.
 
-use std::ops::{BitOr, Div, Mul, Not, Rem};
+use std::ops::{BitAnd, BitOr, Div, Mul, Not, Rem};
 
-use typenum::{Gr, IsEqual, IsGreater, Max, Maximum, Prod, Quot, B0, B1, U0, U1};
+use typenum::{And, Gr, IsEqual, IsGreater, Max, Maximum, Prod, Quot, U0, U1};
 
 use super::bridge::{Check, Holds, Num, ToDim, ToUnsigned, Verdict};
 use super::window::{ChannelsEqual, DimEq};
@@ -93,16 +93,13 @@ impl<const O: usize, const G: usize> OutChannelsSplit<O, G> for Holds {}
 
 /// The weight's channels per group equal the input's (`C / G`).
 #[diagnostic::on_unimplemented(
-    message = "{Self}: input channels differ: {C} input channels in {G} groups are {PER} a group, the weight expects {WC}",
+    message = "{Self}: input channels differ: {C} input channels in {G} groups, the weight expects {WC} a group",
     label = "channels per group differ",
     note = "a grouped convolution's weight is [out_channels, in_channels / groups, kernel...]"
 )]
-pub trait GroupChannelsEqual<const C: usize, const G: usize, const PER: usize, const WC: usize> {}
+pub trait GroupChannelsEqual<const C: usize, const G: usize, const WC: usize> {}
 #[diagnostic::do_not_recommend]
-impl<const C: usize, const G: usize, const PER: usize, const WC: usize>
-    GroupChannelsEqual<C, G, PER, WC> for Holds
-{
-}
+impl<const C: usize, const G: usize, const WC: usize> GroupChannelsEqual<C, G, WC> for Holds {}
 
 // ---------------------------------------------------------------------------------------------
 // The arithmetic: `N` channels in `G` groups
@@ -119,6 +116,8 @@ pub trait SplitBits<const G: usize> {
     type NonZero: Verdict + Not;
     /// `B1` when `N % max(G, 1) == 0`.
     type Divides: Verdict;
+    /// `B1` when `G >= 1` and `N % G == 0`.
+    type Splits: Verdict + Not;
     /// `Dim<N / max(G, 1)>`.
     type PerGroup;
 }
@@ -133,8 +132,13 @@ where
     typenum::Mod<Num<Dim<N>>, AtLeastOne<G>>: IsEqual<U0>,
     typenum::Eq<typenum::Mod<Num<Dim<N>>, AtLeastOne<G>>, U0>: Verdict,
     Quot<Num<Dim<N>>, AtLeastOne<G>>: ToDim,
+    Gr<Num<Dim<G>>, U0>: BitAnd<typenum::Eq<typenum::Mod<Num<Dim<N>>, AtLeastOne<G>>, U0>>,
+    And<Gr<Num<Dim<G>>, U0>, typenum::Eq<typenum::Mod<Num<Dim<N>>, AtLeastOne<G>>, U0>>:
+        Verdict + Not,
 {
     type NonZero = Gr<Num<Dim<G>>, U0>;
+    type Splits =
+        And<Gr<Num<Dim<G>>, U0>, typenum::Eq<typenum::Mod<Num<Dim<N>>, AtLeastOne<G>>, U0>>;
     type Divides = typenum::Eq<typenum::Mod<Num<Dim<N>>, AtLeastOne<G>>, U0>;
     type PerGroup = <Quot<Num<Dim<N>>, AtLeastOne<G>> as ToDim>::Output;
 }
@@ -156,45 +160,31 @@ impl<Op, const C: usize, const WC: usize> InGroups<Op, C, WC> for Ungrouped wher
 {
 }
 
+// Three guards, each vacuous when an earlier one fails (`Unless`), so that a bad input reports
+// one error: zero groups; else channels that do not split; else the weight's channels a group.
 impl<Op, const G: usize, const C: usize, const WC: usize> InGroups<Op, C, WC> for Grouped<G>
 where
     Dim<C>: SplitBits<G>,
-    (): GroupedInput<
+    Check<<Dim<C> as SplitBits<G>>::NonZero, Op>: GroupsNonZero<G>,
+    <<Dim<C> as SplitBits<G>>::NonZero as Not>::Output: BitOr<<Dim<C> as SplitBits<G>>::Divides>,
+    Unless<<Dim<C> as SplitBits<G>>::NonZero, <Dim<C> as SplitBits<G>>::Divides>: Verdict,
+    Check<Unless<<Dim<C> as SplitBits<G>>::NonZero, <Dim<C> as SplitBits<G>>::Divides>, Op>:
+        InChannelsSplit<C, G>,
+    <Dim<C> as SplitBits<G>>::PerGroup: DimEq<WC>,
+    <Dim<C> as SplitBits<G>>::Splits: Not,
+    <<Dim<C> as SplitBits<G>>::Splits as Not>::Output:
+        BitOr<<<Dim<C> as SplitBits<G>>::PerGroup as DimEq<WC>>::Bit>,
+    Unless<
+        <Dim<C> as SplitBits<G>>::Splits,
+        <<Dim<C> as SplitBits<G>>::PerGroup as DimEq<WC>>::Bit,
+    >: Verdict,
+    Check<
+        Unless<
+            <Dim<C> as SplitBits<G>>::Splits,
+            <<Dim<C> as SplitBits<G>>::PerGroup as DimEq<WC>>::Bit,
+        >,
         Op,
-        <Dim<C> as SplitBits<G>>::NonZero,
-        <Dim<C> as SplitBits<G>>::Divides,
-        <Dim<C> as SplitBits<G>>::PerGroup,
-        C,
-        G,
-        WC,
-    >,
-{
-}
-
-/// [`InGroups`] of a grouped convolution, on its bits, so that a bad input reports one
-/// error: zero groups; else channels that do not split; else the per-group count.
-#[doc(hidden)]
-pub trait GroupedInput<Op, NonZero, Divides, Per, const C: usize, const G: usize, const WC: usize> {}
-
-impl<T: ?Sized, Op, Divides, Per, const C: usize, const G: usize, const WC: usize>
-    GroupedInput<Op, B0, Divides, Per, C, G, WC> for T
-where
-    Op: GroupsNonZero<G>,
-{
-}
-
-impl<T: ?Sized, Op, Per, const C: usize, const G: usize, const WC: usize>
-    GroupedInput<Op, B1, B0, Per, C, G, WC> for T
-where
-    Op: InChannelsSplit<C, G>,
-{
-}
-
-impl<T: ?Sized, Op, const PER: usize, const C: usize, const G: usize, const WC: usize>
-    GroupedInput<Op, B1, B1, Dim<PER>, C, G, WC> for T
-where
-    Dim<PER>: DimEq<WC>,
-    Check<<Dim<PER> as DimEq<WC>>::Bit, Op>: GroupChannelsEqual<C, G, PER, WC>,
+    >: GroupChannelsEqual<C, G, WC>,
 {
 }
 
@@ -261,6 +251,7 @@ where
 mod tests {
     use super::*;
     use crate::shape::markers::conv2d;
+    use typenum::{B0, B1};
 
     fn input<K: InGroups<conv2d, C, WC>, const C: usize, const WC: usize>() {}
     fn output<K: OutGroups<conv2d, O>, const O: usize>() {}

@@ -59,14 +59,14 @@ pub use conv_transpose::{
 };
 pub use conv_transpose::{
     ConvTranspose1dOut, ConvTranspose1dShape, ConvTranspose1dSize, ConvTranspose2dOut,
-    ConvTranspose2dShape, ConvTranspose2dSize, TransposeChannelsEqual,
+    ConvTranspose2dShape, ConvTranspose2dSize, ConvTransposeChannels, TransposeChannelsEqual,
 };
 pub use groups::{
     GroupChannelsEqual, GroupKind, Grouped, GroupsNonZero, InChannelsSplit, OutChannelsSplit,
     Ungrouped,
 };
 #[doc(hidden)]
-pub use groups::{GroupTimes, GroupedInput, InGroups, InSplit, OutGroups, SplitBits};
+pub use groups::{GroupTimes, InGroups, InSplit, OutGroups, SplitBits};
 pub use lookup::{
     AppendDim, AxisClasses, LabelClasses, LabelsFor, ResultClasses, Vocabulary, VocabularyFor,
 };

@@ -126,6 +126,8 @@ pub trait ConvHyperParams: Copy + Debug + Default + Send + Sync + 'static {
     const DILATION: [usize; 2];
     /// Groups the channels are split into (1: every output channel reads every input channel).
     const GROUPS: usize;
+    /// The group count as a type, `Dim<GROUPS>`, for the compile-time checks.
+    type Groups;
 }
 
 impl<const S: usize, const P: usize, const D: usize, const G: usize> ConvHyperParams
@@ -135,6 +137,7 @@ impl<const S: usize, const P: usize, const D: usize, const G: usize> ConvHyperPa
     const PADDING: [usize; 2] = [P; 2];
     const DILATION: [usize; 2] = [D; 2];
     const GROUPS: usize = G;
+    type Groups = Dim<G>;
 }
 
 impl<
@@ -151,6 +154,7 @@ impl<
     const PADDING: [usize; 2] = [PH, PW];
     const DILATION: [usize; 2] = [DH, DW];
     const GROUPS: usize = G;
+    type Groups = Dim<G>;
 }
 
 impl ConvHyperParams for Minitorch {
@@ -158,6 +162,7 @@ impl ConvHyperParams for Minitorch {
     const PADDING: [usize; 2] = [0; 2];
     const DILATION: [usize; 2] = [1; 2];
     const GROUPS: usize = 1;
+    type Groups = Dim<1>;
 }
 
 /// Transposed-convolution hyper-parameters as types: `ConvTransposeParams::<STRIDE, PADDING,
@@ -341,7 +346,7 @@ impl<const K: usize, const S: usize, const P: usize, const D: usize> PoolHyperPa
 pub struct Axis<const S: usize, const P: usize, const D: usize>;
 
 /// A convolution's hyper-parameters split per axis, for the compile-time checks: the [`Axis`]
-/// of the height and of the width, and the group count as a `Dim`. Implemented by
+/// of the height and of the width (the group count is [`ConvHyperParams::Groups`]). Implemented by
 /// [`ConvParams`] and [`ConvParams2d`] (the teaching convention, [`Minitorch`], has no window
 /// arithmetic: its output keeps the input's size), so the convolution's checks are written
 /// once for both.
@@ -350,8 +355,6 @@ pub trait ConvAxes: ConvHyperParams {
     type Height;
     /// Stride, padding and dilation along the width.
     type Width;
-    /// The group count, `Dim<G>`.
-    type Groups;
 }
 
 impl<const S: usize, const P: usize, const D: usize, const G: usize> ConvAxes
@@ -359,7 +362,6 @@ impl<const S: usize, const P: usize, const D: usize, const G: usize> ConvAxes
 {
     type Height = Axis<S, P, D>;
     type Width = Axis<S, P, D>;
-    type Groups = Dim<G>;
 }
 
 impl<
@@ -374,7 +376,6 @@ impl<
 {
     type Height = Axis<SH, PH, DH>;
     type Width = Axis<SW, PW, DW>;
-    type Groups = Dim<G>;
 }
 
 /// One axis of a transposed convolution's hyper-parameters as a type: stride `S`, padding

@@ -71,13 +71,16 @@ conv("conv2d_depthwise_0", "conv2d", [2, 4, 9, 9], [4, 1, 3, 3], 1, 1, 1, 4, Tru
 conv("conv2d_depthwise_1", "conv2d", [2, 3, 11, 10], [6, 1, 3, 3], 2, 2, 2, 3, False)
 
 
-def transpose(name, op, x, w, stride, padding, output_padding, dilation, groups):
+def transpose(name, op, x, w, stride, padding, output_padding, dilation, groups, bias=False):
     f = F.conv_transpose1d if op == "conv_transpose1d" else F.conv_transpose2d
     params = {"stride": stride, "padding": padding, "output_padding": output_padding,
-              "dilation": dilation, "groups": groups, "bias": False}
-    cases.append(case(name, op, params, {"x": r(*x), "w": r(*w)},
-                      lambda x, w: f(x, w, None, stride, padding, output_padding, groups,
-                                     dilation)))
+              "dilation": dilation, "groups": groups, "bias": bias}
+    inputs = {"x": r(*x), "w": r(*w)}
+    if bias:
+        inputs["b"] = r(w[1] * groups)
+    cases.append(case(name, op, params, inputs,
+                      lambda x, w, b=None: f(x, w, b, stride, padding, output_padding, groups,
+                                             dilation)))
 
 
 transpose("conv_transpose1d_0", "conv_transpose1d", [2, 4, 7], [4, 3, 3], 2, 1, 1, 1, 1)
@@ -89,6 +92,10 @@ transpose("conv_transpose2d_2", "conv_transpose2d", [2, 2, 4, 3], [2, 3, 3, 2],
           (2, 1), (1, 0), (1, 0), (1, 2), 1)
 # depthwise transposed: groups = in_channels = out_channels
 transpose("conv_transpose2d_3", "conv_transpose2d", [2, 3, 4, 4], [3, 1, 3, 3], 2, 1, 0, 1, 3)
+# with a bias of out_channels = 3 * 2 groups
+transpose("conv_transpose2d_4", "conv_transpose2d", [2, 4, 3, 5], [4, 3, 3, 3], 2, 0, 1, 1, 2,
+          bias=True)
+transpose("conv_transpose1d_2", "conv_transpose1d", [2, 3, 6], [3, 2, 4], 1, 1, 0, 1, 1, bias=True)
 
 json.dump({"generator": f"PyTorch {torch.__version__}, float64, tests/data/conv_groups_reference.py",
            "cases": cases}, sys.stdout, indent=1)

@@ -34,7 +34,7 @@ use crate::autodiff::Gradients;
 use crate::memory::Buffer;
 use crate::shape::{
     ConvTranspose1dOut, ConvTranspose1dShape, ConvTranspose1dSize, ConvTranspose2dOut,
-    ConvTranspose2dShape, ConvTranspose2dSize, Rank3, Rank4, Shape,
+    ConvTranspose2dShape, ConvTranspose2dSize, ConvTransposeChannels, Dim, Rank3, Rank4, Shape,
 };
 pub use crate::shape::{ConvTransposeHyperParams, ConvTransposeParams, ConvTransposeParams2d};
 use crate::tensor::{Element, OpInput, Tensor};
@@ -120,32 +120,54 @@ impl TransposedPlan {
 
 /// Runs a transposed convolution and records its backward pass: the shared body of both
 /// public functions (conv_transpose1d is a conv_transpose2d of height 1).
-fn conv_transpose_op<E: Element, Sx: Shape, Sw: Shape, So: Shape>(
+fn conv_transpose_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
     conv: ConvGeometry,
     groups: usize,
     input: &Tensor<E, Sx>,
     weight: &Tensor<E, Sw>,
+    bias: Option<&Tensor<E, Sb>>,
     out_shape: So,
 ) -> Tensor<E, So> {
     debug_assert_eq!(conv.input_len(), out_shape.numel());
     let plan = TransposedPlan::new::<E>(&conv, groups);
     let mut output = Buffer::for_overwrite(conv.input_len());
     plan.forward(input.as_slice(), weight.as_slice(), &mut output);
+    // the transposed op's output is the convolution's input: its channels and planes
+    let (channels, plane) = (conv.in_channels, conv.in_plane().max(1));
+    if let Some(bias) = bias {
+        // output[b, o, ..] += bias[o]
+        for (i, out_plane) in output.chunks_mut(plane).enumerate() {
+            let b_o = bias.as_slice()[i % channels];
+            out_plane.iter_mut().for_each(|v| *v += b_o);
+        }
+    }
     let (x_grad, w_grad) = (input.grad_id(), weight.grad_id());
+    let b_grad = bias.and_then(Tensor::grad_id);
     let w = x_grad.map(|_| weight.storage());
     let x = w_grad.map(|_| input.storage());
     let (input_len, weight_len) = (conv.output_len(), plan.conv().weight_len());
+    let inputs: Vec<&dyn OpInput<E>> = match bias {
+        Some(bias) => vec![input, weight, bias],
+        None => vec![input, weight],
+    };
     Tensor::from_op(
         "conv_transpose",
         out_shape,
         output,
-        &[input as &dyn OpInput<E>, weight],
+        &inputs,
         move |grad_out, grads: &mut Gradients<E>| {
             if let (Some(id), Some(w)) = (x_grad, &w) {
                 plan.grad_input(grad_out, w, grads.accumulator(id, input_len));
             }
             if let (Some(id), Some(x)) = (w_grad, &x) {
                 plan.grad_weight(grad_out, x, grads.accumulator(id, weight_len));
+            }
+            if let Some(id) = b_grad {
+                // grad_bias[o] += sum_{b, oy, ox} grad_out[b, o, oy, ox]
+                let grad_bias = grads.accumulator(id, channels);
+                for (i, out_plane) in grad_out.chunks(plane).enumerate() {
+                    grad_bias[i % channels] += out_plane.iter().copied().sum::<E>();
+                }
             }
         },
     )
@@ -173,7 +195,22 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         // a conv_transpose2d of height 1: one input row, one output row
         let mut conv = transposed_geometry::<P>([batch, channels, 1, width], [batch, out_channels, 1, out_w], [1, K]);
         (conv.stride_h, conv.pad_top, conv.dilation_h) = (1, 0, 1);
-        conv_transpose_op(conv, P::GROUPS, self, weight, out_shape)
+        conv_transpose_op::<E, _, _, (Dim<1>,), _>(conv, P::GROUPS, self, weight, None, out_shape)
+    }
+
+    /// [`conv_transpose1d`](Self::conv_transpose1d) plus a bias `[O]` (`O = WO * groups`,
+    /// [`ConvTransposeChannels`]) added to every output position, like
+    /// `torch.nn.functional.conv_transpose1d(input, weight, bias, ...)`.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv_transpose1d_bias<const WC: usize, const WO: usize, const K: usize, P: ConvTransposeHyperParams + ConvTransposeChannels<WO>>(&self, weight: &Tensor<E, Rank3<WC, WO, K>>, bias: &Tensor<E, (P::Channels,)>, _params: P) -> Tensor<E, ConvTranspose1dOut<S, WO, K, P>>
+    where S: ConvTranspose1dShape<WC, WO, K, P>,
+    {
+        let out_shape = ConvTranspose1dSize::<WO, K, P>::conv_transpose1d_shape(self.shape());
+        let [batch, channels, width] = dims_of::<_, _, 3>(self);
+        let [_, out_channels, out_w] = dims_of_shape::<_, 3>(&out_shape);
+        let mut conv = transposed_geometry::<P>([batch, channels, 1, width], [batch, out_channels, 1, out_w], [1, K]);
+        (conv.stride_h, conv.pad_top, conv.dilation_h) = (1, 0, 1);
+        conv_transpose_op(conv, P::GROUPS, self, weight, Some(bias), out_shape)
     }
 
     /// 2-D transposed convolution `[B, C, H, W] * [C, O/G, KH, KW] -> [B, O, H_out, W_out]`,
@@ -190,6 +227,18 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     {
         let out_shape = ConvTranspose2dSize::<WO, KH, KW, P>::conv_transpose2d_shape(self.shape());
         let conv = transposed_geometry::<P>(dims_of(self), dims_of_shape(&out_shape), [KH, KW]);
-        conv_transpose_op(conv, P::GROUPS, self, weight, out_shape)
+        conv_transpose_op::<E, _, _, (Dim<1>,), _>(conv, P::GROUPS, self, weight, None, out_shape)
+    }
+
+    /// [`conv_transpose2d`](Self::conv_transpose2d) plus a bias `[O]` (`O = WO * groups`,
+    /// [`ConvTransposeChannels`]) added to every output position, like
+    /// `torch.nn.functional.conv_transpose2d(input, weight, bias, ...)`.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv_transpose2d_bias<const WC: usize, const WO: usize, const KH: usize, const KW: usize, P: ConvTransposeHyperParams + ConvTransposeChannels<WO>>(&self, weight: &Tensor<E, Rank4<WC, WO, KH, KW>>, bias: &Tensor<E, (P::Channels,)>, _params: P) -> Tensor<E, ConvTranspose2dOut<S, WO, KH, KW, P>>
+    where S: ConvTranspose2dShape<WC, WO, KH, KW, P>,
+    {
+        let out_shape = ConvTranspose2dSize::<WO, KH, KW, P>::conv_transpose2d_shape(self.shape());
+        let conv = transposed_geometry::<P>(dims_of(self), dims_of_shape(&out_shape), [KH, KW]);
+        conv_transpose_op(conv, P::GROUPS, self, weight, Some(bias), out_shape)
     }
 }
