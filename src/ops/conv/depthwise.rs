@@ -48,7 +48,7 @@ impl<'g> Depthwise<'g> {
     fn new(kernel: &str, g: &'g ConvGeometry, input: usize, weight: usize, output: usize) -> Self {
         let taps = g.kernel_h * g.kernel_w;
         assert!(
-            g.in_channels > 0 && g.out_channels % g.in_channels == 0,
+            g.in_channels > 0 && g.out_channels.is_multiple_of(g.in_channels),
             "{kernel}: {} output channels are not a multiple of {} input channels",
             g.out_channels,
             g.in_channels

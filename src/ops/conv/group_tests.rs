@@ -278,8 +278,8 @@ fn two_groups_by_hand() {
     let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     let w = [1.0, -1.0, 2.0, 1.0];
     let expected = [
-        1.0 * 1.0 + 2.0 * -1.0, // group 0, position 0
-        2.0 * 1.0 + 3.0 * -1.0,
+        1.0 * 1.0 - 2.0 * 1.0, // group 0, position 0: weight 1, -1
+        2.0 * 1.0 - 3.0 * 1.0,
         4.0 * 2.0 + 5.0 * 1.0, // group 1 reads channel 1 only
         5.0 * 2.0 + 6.0 * 1.0,
     ];

@@ -19,6 +19,8 @@ use crate::memory::Buffer;
 use crate::tensor::Element;
 
 /// Which kernels run a grouped convolution.
+// A plan is made once per call and copied into the backward closure: no box for its size.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupKernel {
     /// The plan of one group's geometry (the whole convolution's when there is one group),
@@ -58,7 +60,9 @@ impl GroupedPlan {
     ) -> GroupedPlan {
         let g = geometry;
         assert!(
-            groups >= 1 && g.in_channels % groups == 0 && g.out_channels % groups == 0,
+            groups >= 1
+                && g.in_channels.is_multiple_of(groups)
+                && g.out_channels.is_multiple_of(groups),
             "convolution: {} input and {} output channels do not split into {groups} groups",
             g.in_channels,
             g.out_channels

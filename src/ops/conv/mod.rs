@@ -238,6 +238,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// Generic code bounds the input shape with [`Conv1dShape`] and names the output
     /// [`Conv1dOut`].
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv1d<const O: usize, const WC: usize, const K: usize, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank3<O, WC, K>>, _params: P) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<WC, K, P>,
           P: Conv1dGroups<O>,
@@ -251,6 +252,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `torch.nn.functional.conv1d(input, weight, bias, ...)`. A bias of the wrong length is a
     /// compile error (checked when the op runs if its length is a runtime `usize`).
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv1d_bias<const O: usize, const WC: usize, const K: usize, BL, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank3<O, WC, K>>, bias: &Tensor<E, (BL,)>, _params: P) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<WC, K, P>, BL: Conv1dBiasDims<Dim<O>>,
           P: Conv1dGroups<O>,
@@ -285,6 +287,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// side is zero. Generic code bounds the input shape with [`Conv2dShape`] and names the
     /// output [`Conv2dOut`].
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv2d<const O: usize, const WC: usize, const KH: usize, const KW: usize, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>, _params: P) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<WC, KH, KW, P>,
           P: Conv2dGroups<O>,
@@ -299,6 +302,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `torch.nn.functional.conv2d(input, weight, bias, ...)`. A bias of the wrong length is a
     /// compile error (checked when the op runs if its length is a runtime `usize`).
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv2d_bias<const O: usize, const WC: usize, const KH: usize, const KW: usize, BL, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>, bias: &Tensor<E, (BL,)>, _params: P) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<WC, KH, KW, P>, BL: Conv2dBiasDims<Dim<O>>,
           P: Conv2dGroups<O>,
