@@ -241,6 +241,11 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     conv_cases!(cases, all_algorithms, "conv2d x=[8,64,56,56] w=[64,64,3,3]",
         Tensor4<f32, 8, 64, 56, 56>, Tensor4<f32, 64, 64, 3, 3>, macs2d(8, 64, 56, 56, 64, 3),
         |x, w| x.conv2d(w, ConvParams::<1, 0, 1>));
+    // a MobileNet-like depthwise 3x3 (MobileNetV2's expanded 56x56 stage: 144 channels,
+    // groups = channels, padding 1): the depthwise loops, memory-bound
+    conv_cases!(cases, all_algorithms, "dwconv2d x=[8,144,56,56] w=[144,1,3,3] p=1",
+        Tensor4<f32, 8, 144, 56, 56>, Tensor4<f32, 144, 1, 3, 3>, 8 * 144 * 56 * 56 * 9,
+        |x, w| x.conv2d(w, ConvParams::<1, 1, 1, 144>));
     conv_cases!(cases, all_algorithms, "conv1d x=[64,8,128] w=[16,8,5]",
         Tensor3<f32, 64, 8, 128>, Tensor3<f32, 16, 8, 5>, 64 * 16 * 124 * 8 * 5,
         |x, w| x.conv1d(w, ConvParams::<1, 0, 1>));

@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 # (case name as speed.rs prints it, kind, arguments). Shapes are NCHW / NCW, stride 1, no
-# padding, dilation 1.
+# padding, dilation 1 (the depthwise row gives its own stride, padding and groups).
 CASES = [
     ("conv2d x=[64,1,28,28] w=[6,1,5,5]", "conv2d", ((64, 1, 28, 28), (6, 1, 5, 5))),
     ("conv2d x=[16,1,28,28] w=[4,1,3,3]", "conv2d", ((16, 1, 28, 28), (4, 1, 3, 3))),
@@ -46,6 +46,9 @@ CASES = [
     ("conv2d x=[32,32,32,32] w=[64,32,3,3]", "conv2d", ((32, 32, 32, 32), (64, 32, 3, 3))),
     ("conv2d x=[8,64,56,56] w=[64,64,3,3]", "conv2d", ((8, 64, 56, 56), (64, 64, 3, 3))),
     ("conv1d x=[64,8,128] w=[16,8,5]", "conv1d", ((64, 8, 128), (16, 8, 5))),
+    # depthwise: (x, w, stride, padding, groups)
+    ("dwconv2d x=[8,144,56,56] w=[144,1,3,3] p=1", "dwconv2d",
+     ((8, 144, 56, 56), (144, 1, 3, 3), 1, 1, 144)),
     ("sgemm 256^3", "matmul", (256,)),
     ("sgemm 1024^3", "matmul", (1024,)),
     ("sgemm 2048^3", "matmul", (2048,)),
@@ -121,6 +124,25 @@ def torch_work(kind, shape):
         x, w = torch.randn(*xs, generator=g), torch.randn(*ws, generator=g)
         out = conv(x, w)
         flop = 2 * out.numel() * ws[1] * int(torch.tensor(ws[2:]).prod())
+        xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+
+        def fwd():
+            conv(x, w)
+
+        def fwd_bwd():
+            xg.grad, wg.grad = None, None
+            conv(xg, wg).sum().backward()
+
+        return {"fwd": (fwd, flop), "fwd+bwd": (fwd_bwd, 3 * flop)}
+    if kind == "dwconv2d":
+        xs, ws, stride, padding, groups = shape
+        x, w = torch.randn(*xs, generator=g), torch.randn(*ws, generator=g)
+
+        def conv(x, w):
+            return F.conv2d(x, w, None, stride, padding, 1, groups)
+
+        out = conv(x, w)
+        flop = 2 * out.numel() * ws[1] * ws[2] * ws[3]
         xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
 
         def fwd():

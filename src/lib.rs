@@ -60,10 +60,11 @@ pub mod prelude {
     pub use crate::nn::{AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d};
     pub use crate::nn::{AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
     pub use crate::nn::{
-        Conv1d, Conv2d, Dropout, Embedding, Forward, Init, Linear, Module, ModuleExt, ReLU,
-        Sigmoid, Summary, Tanh,
+        Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dropout, Embedding, Forward, Init,
+        Linear, Module, ModuleExt, ReLU, Sigmoid, Summary, Tanh,
     };
     pub use crate::ops::conv::{ConvParams, ConvParams2d, Minitorch};
+    pub use crate::ops::conv::{ConvTransposeParams, ConvTransposeParams2d};
     pub use crate::ops::pool::{Pool1d, Pool2d};
     pub use crate::optim::{
         clip_grad_norm, Adam, Checkpoint, CosineAnnealingLR, ExponentialLR, LinearLR, LrScheduler,
@@ -78,9 +79,11 @@ pub mod prelude {
     };
     pub use crate::shape::{
         AddDims, Axes2, Axes3, Axes4, BatchDim, BatchDims, CatShape, Conv1dOut, Conv1dShape,
-        Conv2dOut, Conv2dShape, ConvHyperParams, FlattenShape, Flattened, InnerDims, LinearOut,
-        LinearShape, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast,
-        ReshapeShape, SumOut, SumShape, UnflattenShape,
+        Conv2dGroups, Conv2dOut, Conv2dShape, ConvHyperParams, ConvTranspose1dOut,
+        ConvTranspose1dShape, ConvTranspose2dOut, ConvTranspose2dShape, ConvTransposeChannels,
+        ConvTransposeHyperParams, FlattenShape, Flattened, InnerDims, LinearOut, LinearShape,
+        MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, ReplaceLast, ReshapeShape,
+        SumOut, SumShape, UnflattenShape,
     };
     pub use crate::shape::{
         AvgPool1dShape, AvgPool2dShape, MaxPool1dShape, MaxPool2dShape, Pool1dOut, Pool2dOut,

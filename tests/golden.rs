@@ -79,8 +79,8 @@ mod reference {
     /// The reference files: the shared one, and the cases this project added (functional
     /// ops at large magnitudes, ties, lengths; pooling with padding, dilation and per-axis
     /// values, 1-D pooling, conv2d with per-axis stride, padding and dilation; batch norm and
-    /// adaptive pooling).
-    const PATHS: [&str; 4] = [
+    /// adaptive pooling; grouped, depthwise and transposed convolution).
+    const PATHS: [&str; 5] = [
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/torch_reference.json"
@@ -96,6 +96,10 @@ mod reference {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/norm_reference.json"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/conv_groups_reference.json"
         ),
     ];
 
@@ -471,7 +475,7 @@ use shapetorch::prelude::*;
 /// and float inputs without a gradient in `constants { .. }`, after the inputs.
 macro_rules! golden_case {
     (
-        $name:literal, $op:literal, $params:tt,
+        $name:literal, $op:expr, $params:tt,
         inputs { $($input:ident: $ty:ty),+ $(,)? }
         $(indices { $($index:ident: $index_ty:ty),+ $(,)? })?
         $(constants { $($constant:ident: $constant_ty:ty),+ $(,)? })?,
@@ -605,7 +609,55 @@ macro_rules! conv2d_minitorch {
     };
 }
 
-const CONV_OPS: [&str; 4] = ["conv1d", "conv1d_minitorch", "conv2d", "conv2d_minitorch"];
+/// `conv_groups!(op, name, x [..], w [..], stride S, padding P, dilation D, groups G, bias b)`:
+/// `x.conv1d(&w, ConvParams::<S, P, D, G>)` (or conv2d, or `_bias` with `bias true`).
+macro_rules! conv_groups {
+    ($op:ident, $name:literal, x $x:ty, w $w:ty,
+     stride $s:literal, padding $p:literal, dilation $d:literal, groups $g:literal, bias false) => {
+        golden_case!(
+            $name, stringify!($op),
+            {"stride": $s, "padding": $p, "dilation": $d, "groups": $g, "bias": false},
+            inputs { x: $x, w: $w },
+            x.$op(&w, ConvParams::<$s, $p, $d, $g>)
+        )
+    };
+    ($op:ident, $name:literal, x $x:ty, w $w:ty, b $b:ty,
+     stride $s:literal, padding $p:literal, dilation $d:literal, groups $g:literal, bias true) => {
+        golden_case!(
+            $name, stringify!($op),
+            {"stride": $s, "padding": $p, "dilation": $d, "groups": $g, "bias": true},
+            inputs { x: $x, w: $w, b: $b },
+            conv_groups!(@bias $op x, w, b, ConvParams::<$s, $p, $d, $g>)
+        )
+    };
+    (@bias conv1d $x:ident, $w:ident, $b:ident, $params:expr) => { $x.conv1d_bias(&$w, &$b, $params) };
+    (@bias conv2d $x:ident, $w:ident, $b:ident, $params:expr) => { $x.conv2d_bias(&$w, &$b, $params) };
+}
+
+/// `conv_transpose!(op, name, x [..], w [..], stride S, padding P, output_padding OP,
+/// dilation D, groups G)`: `x.conv_transpose1d(&w, ConvTransposeParams::<S, P, OP, D, G>)` (or
+/// conv_transpose2d).
+macro_rules! conv_transpose {
+    ($op:ident, $name:literal, x $x:ty, w $w:ty, stride $s:literal, padding $p:literal,
+     output_padding $op_:literal, dilation $d:literal, groups $g:literal) => {
+        golden_case!(
+            $name, stringify!($op),
+            {"stride": $s, "padding": $p, "output_padding": $op_, "dilation": $d, "groups": $g,
+             "bias": false},
+            inputs { x: $x, w: $w },
+            x.$op(&w, ConvTransposeParams::<$s, $p, $op_, $d, $g>)
+        )
+    };
+}
+
+const CONV_OPS: [&str; 6] = [
+    "conv1d",
+    "conv1d_minitorch",
+    "conv2d",
+    "conv2d_minitorch",
+    "conv_transpose1d",
+    "conv_transpose2d",
+];
 
 /// Every `conv*` case of the file, with its types.
 fn conv_cases() -> Vec<GoldenCase> {
@@ -650,6 +702,52 @@ fn conv_cases() -> Vec<GoldenCase> {
         conv2d_minitorch!("conv2d_minitorch_0", x [1, 1, 5, 5], w [1, 1, 2, 2]),
         conv2d_minitorch!("conv2d_minitorch_1", x [2, 2, 6, 7], w [3, 2, 3, 2]),
         conv2d_minitorch!("conv2d_minitorch_2", x [2, 3, 8, 8], w [2, 3, 3, 3]),
+        // groups (tests/data/conv_groups_reference.py)
+        conv_groups!(conv1d, "conv1d_groups_0", x Tensor3<E, 2, 4, 10>, w Tensor3<E, 6, 2, 3>,
+            b Tensor1<E, 6>, stride 1, padding 1, dilation 1, groups 2, bias true),
+        conv_groups!(conv2d, "conv2d_groups_0", x Tensor4<E, 2, 6, 7, 8>,
+            w Tensor4<E, 6, 2, 3, 3>, stride 2, padding 1, dilation 1, groups 3, bias false),
+        conv_groups!(conv2d, "conv2d_groups_1", x Tensor4<E, 1, 8, 6, 6>,
+            w Tensor4<E, 4, 2, 3, 2>, b Tensor1<E, 4>,
+            stride 1, padding 0, dilation 1, groups 4, bias true),
+        conv_groups!(conv1d, "conv1d_depthwise_0", x Tensor3<E, 2, 3, 12>,
+            w Tensor3<E, 6, 1, 5>, stride 1, padding 2, dilation 1, groups 3, bias false),
+        conv_groups!(conv2d, "conv2d_depthwise_0", x Tensor4<E, 2, 4, 9, 9>,
+            w Tensor4<E, 4, 1, 3, 3>, b Tensor1<E, 4>,
+            stride 1, padding 1, dilation 1, groups 4, bias true),
+        conv_groups!(conv2d, "conv2d_depthwise_1", x Tensor4<E, 2, 3, 11, 10>,
+            w Tensor4<E, 6, 1, 3, 3>, stride 2, padding 2, dilation 2, groups 3, bias false),
+        conv_transpose!(conv_transpose1d, "conv_transpose1d_0", x Tensor3<E, 2, 4, 7>,
+            w Tensor3<E, 4, 3, 3>, stride 2, padding 1, output_padding 1, dilation 1, groups 1),
+        conv_transpose!(conv_transpose1d, "conv_transpose1d_1", x Tensor3<E, 1, 4, 5>,
+            w Tensor3<E, 4, 2, 4>, stride 3, padding 2, output_padding 2, dilation 1, groups 2),
+        conv_transpose!(conv_transpose2d, "conv_transpose2d_0", x Tensor4<E, 2, 3, 5, 6>,
+            w Tensor4<E, 3, 2, 3, 3>, stride 2, padding 1, output_padding 1, dilation 1, groups 1),
+        conv_transpose!(conv_transpose2d, "conv_transpose2d_1", x Tensor4<E, 1, 4, 4, 5>,
+            w Tensor4<E, 4, 3, 2, 3>, stride 1, padding 0, output_padding 1, dilation 2, groups 2),
+        golden_case!(
+            "conv_transpose2d_2", "conv_transpose2d",
+            {"stride": [2, 1], "padding": [1, 0], "output_padding": [1, 0], "dilation": [1, 2],
+             "groups": 1, "bias": false},
+            inputs { x: Tensor4<E, 2, 2, 4, 3>, w: Tensor4<E, 2, 3, 3, 2> },
+            x.conv_transpose2d(&w, ConvTransposeParams2d::<2, 1, 1, 0, 1, 0, 1, 2>)
+        ),
+        conv_transpose!(conv_transpose2d, "conv_transpose2d_3", x Tensor4<E, 2, 3, 4, 4>,
+            w Tensor4<E, 3, 1, 3, 3>, stride 2, padding 1, output_padding 0, dilation 1, groups 3),
+        golden_case!(
+            "conv_transpose2d_4", "conv_transpose2d",
+            {"stride": 2, "padding": 0, "output_padding": 1, "dilation": 1, "groups": 2,
+             "bias": true},
+            inputs { x: Tensor4<E, 2, 4, 3, 5>, w: Tensor4<E, 4, 3, 3, 3>, b: Tensor1<E, 6> },
+            x.conv_transpose2d_bias(&w, &b, ConvTransposeParams::<2, 0, 1, 1, 2>)
+        ),
+        golden_case!(
+            "conv_transpose1d_2", "conv_transpose1d",
+            {"stride": 1, "padding": 1, "output_padding": 0, "dilation": 1, "groups": 1,
+             "bias": true},
+            inputs { x: Tensor3<E, 2, 3, 6>, w: Tensor3<E, 3, 2, 4>, b: Tensor1<E, 2> },
+            x.conv_transpose1d_bias(&w, &b, ConvTransposeParams::<1, 1>)
+        ),
     ]
 }
 
@@ -692,6 +790,16 @@ fn conv2d_matches_pytorch() {
 #[test]
 fn conv2d_minitorch_matches_pytorch() {
     run_conv_op("conv2d_minitorch");
+}
+
+#[test]
+fn conv_transpose1d_matches_pytorch() {
+    run_conv_op("conv_transpose1d");
+}
+
+#[test]
+fn conv_transpose2d_matches_pytorch() {
+    run_conv_op("conv_transpose2d");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,15 +1,20 @@
 //! `Conv1d` and `Conv2d`: convolution layers with a weight and a bias, like `torch.nn.Conv1d`
-//! and `torch.nn.Conv2d`; stride, padding and dilation are the type parameter `P`.
+//! and `torch.nn.Conv2d`; stride, padding, dilation and groups are the type parameter `P`.
 
 use super::{uniform, Forward, Init, Module, Visitor};
 use crate::element::Element;
 use crate::ops::conv::{ConvHyperParams, ConvParams};
-use crate::shape::{Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape};
+use crate::shape::{Conv1dGroups, Conv1dOut, Conv1dShape, Conv2dGroups, Conv2dOut, Conv2dShape};
 use crate::tensor::{Rng, Tensor, Tensor1, Tensor3, Tensor4};
 
 /// A 1-D convolution layer from `C` to `O` channels with kernel width `K`:
-/// `[B, C, W] → [B, O, W_out]`, weight `[O, C, K]`, bias `[O]`. `P` holds stride, padding and
-/// dilation (`ConvParams<1, 0, 1>` by default, or `Minitorch` for the lecture's convention).
+/// `[B, C, W] → [B, O, W_out]`, weight `[O, C, K]`, bias `[O]`. `P` holds stride, padding,
+/// dilation and groups (`ConvParams<1, 0, 1>` by default, or `Minitorch` for the lecture's
+/// convention).
+///
+/// With `G` groups (`ConvParams<S, P, D, G>`), `C` is the weight's channel dim, PyTorch's
+/// `in_channels / groups`, and the input has `C·G` channels: `Conv1d<f32, 1, 32, 3,
+/// ConvParams<1, 1, 1, 32>>` is a depthwise layer over 32 channels.
 ///
 /// Initialised as PyTorch does: weight and bias uniform in `[-1/sqrt(C·K), 1/sqrt(C·K))`.
 #[derive(Clone, Debug)]
@@ -57,6 +62,7 @@ impl<E: Element, const C: usize, const O: usize, const K: usize, P: ConvHyperPar
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<C, K, P>,
+          P: Conv1dGroups<O>,
     {
         let y = x.conv1d_bias(&self.weight, &self.bias, self.params);
         super::summary::note_output(self, y.dims().as_ref());
@@ -70,6 +76,7 @@ where
     E: Element,
     P: ConvHyperParams,
     S: Conv1dShape<C, K, P>,
+    P: Conv1dGroups<O>,
 {
     type Output = Tensor<E, Conv1dOut<S, O, K, P>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
@@ -79,7 +86,12 @@ where
 
 /// A 2-D convolution layer from `C` to `O` channels with a `KH × KW` kernel:
 /// `[B, C, H, W] → [B, O, H_out, W_out]`, weight `[O, C, KH, KW]`, bias `[O]`. `P` holds stride,
-/// padding and dilation (`ConvParams<1, 0, 1>` by default).
+/// padding, dilation and groups (`ConvParams<1, 0, 1>` by default).
+///
+/// With `G` groups (`ConvParams<S, P, D, G>`), `C` is the weight's channel dim, PyTorch's
+/// `in_channels / groups`, and the input has `C·G` channels:
+/// `Conv2d<f32, 1, 32, 3, 3, ConvParams<1, 1, 1, 32>>` is MobileNet's depthwise 3×3 over 32
+/// channels. The compiler checks that the input's channels and `O` split into the groups.
 ///
 /// Initialised as PyTorch does: weight and bias uniform in `[-1/sqrt(C·KH·KW), 1/sqrt(C·KH·KW))`.
 ///
@@ -155,6 +167,7 @@ impl<
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<C, KH, KW, P>,
+          P: Conv2dGroups<O>,
     {
         let y = x.conv2d_bias(&self.weight, &self.bias, self.params);
         super::summary::note_output(self, y.dims().as_ref());
@@ -168,6 +181,7 @@ where
     E: Element,
     P: ConvHyperParams,
     S: Conv2dShape<C, KH, KW, P>,
+    P: Conv2dGroups<O>,
 {
     type Output = Tensor<E, Conv2dOut<S, O, KH, KW, P>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {

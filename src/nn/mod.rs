@@ -35,6 +35,7 @@
 
 mod activation;
 mod conv;
+mod conv_transpose;
 mod dropout;
 mod embedding;
 mod linear;
@@ -45,6 +46,7 @@ pub mod weights;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
 pub use conv::{Conv1d, Conv2d};
+pub use conv_transpose::{ConvTranspose1d, ConvTranspose2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;

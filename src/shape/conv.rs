@@ -43,11 +43,12 @@
 //! reports only the check: one error, whose note spells the where-clause to add.
 
 use super::bridge::Check;
+use super::groups::{GroupKind, InGroups, OutGroups};
 use super::markers::{conv1d, conv2d, kernel};
 use super::params::{Axis, ConvAxes, ConvHyperParams, ConvParams, ConvParams2d, Minitorch};
 use super::window::{
-    AxisDilated, AxisFits, AxisOut, ChannelsEqual, ChannelsMatch, DimEq, Height, NonEmpty1,
-    NonEmpty2, Width, WindowNonEmpty, WindowNonZero,
+    AxisDilated, AxisFits, AxisOut, ChannelsMatch, DimEq, Height, NonEmpty1, NonEmpty2, Width,
+    WindowNonEmpty, WindowNonZero,
 };
 use super::{Dim, Dimension, Shape};
 
@@ -95,7 +96,8 @@ impl<
         const S: usize,
         const P: usize,
         const D: usize,
-    > Conv1dSizeFor<(B, C, Dim<W>), K> for ConvParams<S, P, D>
+        const G: usize,
+    > Conv1dSizeFor<(B, C, Dim<W>), K> for ConvParams<S, P, D, G>
 where
     Axis<S, P, D>: AxisOut<W, K>,
 {
@@ -131,10 +133,12 @@ impl<
         const S: usize,
         const P: usize,
         const D: usize,
-    > Conv1dCheckFor<(B, Dim<C>, Dim<W>), WC, K> for ConvParams<S, P, D>
+        const G: usize,
+    > Conv1dCheckFor<(B, Dim<C>, Dim<W>), WC, K> for ConvParams<S, P, D, G>
 where
     Self: Conv1dSizeFor<(B, Dim<C>, Dim<W>), K>,
-    conv1d: ChannelsEqual<C, WC>,
+    Dim<G>: GroupKind,
+    <Dim<G> as GroupKind>::Kind: InGroups<conv1d, C, WC>,
     Axis<S, P, D>: AxisFits<conv1d, kernel, Width, W, K> + AxisDilated<conv1d, W, K>,
     (): NonEmpty1<K>,
     Check<<() as NonEmpty1<K>>::Bit, conv1d>: WindowNonZero<kernel, K>,
@@ -169,7 +173,7 @@ pub trait Conv1dInputRank<X, const K: usize> {}
 /// below, implemented by none.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "conv1d takes `ConvParams<STRIDE, PADDING, DILATION>`; `{P}` sets height and width apart, for conv2d",
+    message = "conv1d takes `ConvParams<STRIDE, PADDING, DILATION, GROUPS>`; `{P}` sets height and width apart, for conv2d",
     label = "per-axis hyper-parameters in a conv1d"
 )]
 pub trait Conv1dParamsPerAxis<X, P> {}
@@ -183,7 +187,8 @@ impl<
         const PW: usize,
         const DH: usize,
         const DW: usize,
-    > Conv1dSizeFor<X, K> for ConvParams2d<SH, SW, PH, PW, DH, DW>
+        const G: usize,
+    > Conv1dSizeFor<X, K> for ConvParams2d<SH, SW, PH, PW, DH, DW, G>
 where
     (): Conv1dParamsPerAxis<X, Self>,
 {
@@ -203,7 +208,8 @@ impl<
         const PW: usize,
         const DH: usize,
         const DW: usize,
-    > Conv1dCheckFor<X, WC, K> for ConvParams2d<SH, SW, PH, PW, DH, DW>
+        const G: usize,
+    > Conv1dCheckFor<X, WC, K> for ConvParams2d<SH, SW, PH, PW, DH, DW, G>
 where
     (): Conv1dParamsPerAxis<X, Self>,
 {
@@ -320,7 +326,8 @@ impl<
     > Conv2dCheckFor<(B, Dim<C>, Dim<H>, Dim<W>), WC, KH, KW> for P
 where
     P: ConvAxes + Conv2dSizeFor<(B, Dim<C>, Dim<H>, Dim<W>), KH, KW>,
-    conv2d: ChannelsEqual<C, WC>,
+    P::Groups: GroupKind,
+    <P::Groups as GroupKind>::Kind: InGroups<conv2d, C, WC>,
     P::Height: AxisFits<conv2d, kernel, Height, H, KH> + AxisDilated<conv2d, H, KH>,
     P::Width: AxisFits<conv2d, kernel, Width, W, KW> + AxisDilated<conv2d, W, KW>,
     (): NonEmpty2<KH, KW>,
@@ -385,6 +392,46 @@ pub type Conv2dOut<S, const O: usize, const KH: usize, const KW: usize, P> =
     <S as Conv2dSize<KH, KW, P>>::Output<O>;
 
 // ---------------------------------------------------------------------------------------------
+// Output channels in groups
+// ---------------------------------------------------------------------------------------------
+
+/// The output side of a grouped conv1d: `O` output channels split into the groups of the
+/// hyper-parameters `Self` ("conv1d: 6 output channels do not split into 4 groups"). Holds
+/// for every `O` with one group (and for [`Minitorch`]), so only code generic over a grouped
+/// conv1d's output channels or group count writes it, beside the op's relation.
+#[diagnostic::on_unimplemented(
+    message = "conv1d: the compiler cannot see whether {O} output channels split into the groups of `{Self}`; in generic code, add `where {Self}: Conv1dGroups<{O}>`",
+    label = "generic output channels or group count"
+)]
+pub trait Conv1dGroups<const O: usize> {}
+
+impl<P: ConvHyperParams, const O: usize> Conv1dGroups<O> for P
+where
+    P::Groups: GroupKind,
+    <P::Groups as GroupKind>::Kind: OutGroups<conv1d, O>,
+{
+}
+
+/// The output side of a grouped conv2d: `O` output channels split into the groups of the
+/// hyper-parameters `Self` ("conv2d: 6 output channels do not split into 4 groups"). Holds
+/// for every `O` with one group (and for [`Minitorch`]), so only code generic over a grouped
+/// conv2d's output channels or group count writes it, beside the op's relation:
+///
+/// `where X: Conv2dShape<1, 3, 3, ConvParams<1, 1, 1, C>>, ConvParams<1, 1, 1, C>: Conv2dGroups<C>`
+#[diagnostic::on_unimplemented(
+    message = "conv2d: the compiler cannot see whether {O} output channels split into the groups of `{Self}`; in generic code, add `where {Self}: Conv2dGroups<{O}>`",
+    label = "generic output channels or group count"
+)]
+pub trait Conv2dGroups<const O: usize> {}
+
+impl<P: ConvHyperParams, const O: usize> Conv2dGroups<O> for P
+where
+    P::Groups: GroupKind,
+    <P::Groups as GroupKind>::Kind: OutGroups<conv2d, O>,
+{
+}
+
+// ---------------------------------------------------------------------------------------------
 // Inputs of the wrong rank
 // ---------------------------------------------------------------------------------------------
 
@@ -434,7 +481,10 @@ macro_rules! wrong_rank {
 /// which has its own message).
 #[doc(hidden)]
 pub trait Conv1dParams: ConvHyperParams {}
-impl<const S: usize, const P: usize, const D: usize> Conv1dParams for ConvParams<S, P, D> {}
+impl<const S: usize, const P: usize, const D: usize, const G: usize> Conv1dParams
+    for ConvParams<S, P, D, G>
+{
+}
 impl Conv1dParams for Minitorch {}
 
 wrong_rank!(conv1d for Conv1dParams; );

@@ -23,6 +23,10 @@ markers!(
     conv1d,
     /// The op `conv2d`.
     conv2d,
+    /// The op `conv_transpose1d`.
+    conv_transpose1d,
+    /// The op `conv_transpose2d`.
+    conv_transpose2d,
     /// The op `max_pool1d`.
     max_pool1d,
     /// The op `max_pool2d`.

@@ -17,6 +17,8 @@ mod axes;
 mod bridge;
 mod concat;
 mod conv;
+mod conv_transpose;
+mod groups;
 mod lookup;
 pub mod markers;
 mod norm;
@@ -26,6 +28,7 @@ mod relations;
 mod reshape;
 mod tile;
 mod window;
+mod window_transpose;
 
 #[doc(hidden)]
 pub use adaptive::AdaptivePool2dFor;
@@ -49,7 +52,26 @@ pub use conv::{
     Conv1dCheckFor, Conv1dInputRank, Conv1dParams, Conv1dParamsPerAxis, Conv1dSizeFor,
     Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
 };
-pub use conv::{Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut, Conv2dShape, Conv2dSize};
+pub use conv::{
+    Conv1dGroups, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dGroups, Conv2dOut, Conv2dShape,
+    Conv2dSize,
+};
+#[doc(hidden)]
+pub use conv_transpose::{
+    ConvTranspose1dCheckFor, ConvTranspose1dInputRank, ConvTranspose1dParamsPerAxis,
+    ConvTranspose1dSizeFor, ConvTranspose2dCheckFor, ConvTranspose2dInputRank,
+    ConvTranspose2dSizeFor,
+};
+pub use conv_transpose::{
+    ConvTranspose1dOut, ConvTranspose1dShape, ConvTranspose1dSize, ConvTranspose2dOut,
+    ConvTranspose2dShape, ConvTranspose2dSize, ConvTransposeChannels, TransposeChannelsEqual,
+};
+pub use groups::{
+    GroupChannelsEqual, GroupKind, Grouped, GroupsNonZero, InChannelsSplit, OutChannelsSplit,
+    Ungrouped,
+};
+#[doc(hidden)]
+pub use groups::{GroupTimes, InGroups, InSplit, OutGroups, SplitBits};
 pub use lookup::{
     AppendDim, AxisClasses, LabelClasses, LabelsFor, ResultClasses, Vocabulary, VocabularyFor,
 };
@@ -57,8 +79,9 @@ pub use lookup::{
 pub use norm::{BatchNorm1dCheck, BatchNorm2dCheck, BatchNormCheck};
 pub use norm::{BatchNorm1dShape, BatchNorm2dShape, BatchNormShape, LayerChannels, StatChannels};
 pub use params::{
-    Axis, ConvAxes, ConvHyperParams, ConvParams, ConvParams2d, Minitorch, Pool1d, Pool2d,
-    PoolHyperParams,
+    Axis, ConvAxes, ConvHyperParams, ConvParams, ConvParams2d, ConvTransposeAxes,
+    ConvTransposeHyperParams, ConvTransposeParams, ConvTransposeParams2d, Minitorch, Pool1d,
+    Pool2d, PoolHyperParams, TransposeAxis,
 };
 #[doc(hidden)]
 pub use pool::{
@@ -94,6 +117,12 @@ pub use window::{
     AxisWords, ChannelsEqual, ChannelsMatch, DilationNonZero, DimEq, PaddingAtMostHalf,
     StrideNonZero, TileDivides, Undilated, WindowFits, WindowNonEmpty, WindowNonZero, WindowOut,
     WindowOutDim,
+};
+#[doc(hidden)]
+pub use window_transpose::TransposeArith;
+pub use window_transpose::{
+    OutputPaddingBelow, TransposeAxisFits, TransposeAxisOut, TransposeFits, TransposeWindowOut,
+    TransposeWindowOutDim,
 };
 
 use std::fmt::Debug;

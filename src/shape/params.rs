@@ -1,7 +1,9 @@
 //! The hyper-parameters of the windowed ops as types: [`ConvParams`], [`ConvParams2d`] and
-//! [`Minitorch`] for convolutions, [`Pool2d`] and [`Pool1d`] for pooling, each in PyTorch's
-//! order (kernel, stride, padding, dilation), and the run-time view of them the kernels read
-//! ([`ConvHyperParams`], [`PoolHyperParams`]: one `[height, width]` array per setting).
+//! [`Minitorch`] for convolutions, [`ConvTransposeParams`] and [`ConvTransposeParams2d`] for
+//! transposed convolutions, [`Pool2d`] and [`Pool1d`] for pooling, each in PyTorch's order
+//! (kernel, stride, padding, dilation, groups), and the run-time view of them the kernels read
+//! ([`ConvHyperParams`], [`ConvTransposeHyperParams`], [`PoolHyperParams`]: one
+//! `[height, width]` array per setting).
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -9,6 +11,10 @@
 //! assert_eq!((Same::STRIDE, Same::PADDING, Same::DILATION), ([1, 1], [1, 1], [1, 1]));
 //! type Tuples = ConvParams2d<1, 2, 0, 2>; // stride=(1, 2), padding=(0, 2)
 //! assert_eq!((Tuples::STRIDE, Tuples::PADDING), ([1, 2], [0, 2]));
+//! type Depthwise = ConvParams<1, 1, 1, 32>; // padding 1, groups=32
+//! assert_eq!((Depthwise::GROUPS, Same::GROUPS), (32, 1));
+//! type Up = ConvTransposeParams<2, 1, 1>; // stride 2, padding 1, output_padding 1
+//! assert_eq!((Up::STRIDE, Up::OUTPUT_PADDING), ([2, 2], [1, 1]));
 //! type Window = Pool2d<3, 3, 2, 2, 1, 1>; // max_pool2d(x, 3, stride=2, padding=1)
 //! assert_eq!((Window::KERNEL, Window::STRIDE, Window::PADDING), ([3, 3], [2, 2], [1, 1]));
 //! ```
@@ -20,10 +26,19 @@
 
 use std::fmt::Debug;
 
+use super::Dim;
+
 /// Convolution hyper-parameters as types, in PyTorch's order: `ConvParams::<STRIDE, PADDING,
-/// DILATION>`. Padding is the number of zeros on each side; stride and dilation apply to every
-/// spatial axis. Trailing ones may be left out (`ConvParams::<2>` is stride 2, no padding,
-/// dilation 1); `ConvParams::DEFAULT` and `ConvParams::default()` are `<1, 0, 1>`.
+/// DILATION, GROUPS>`. Padding is the number of zeros on each side; stride and dilation apply
+/// to every spatial axis. Trailing ones may be left out (`ConvParams::<2>` is stride 2, no
+/// padding, dilation 1, one group); `ConvParams::DEFAULT` and `ConvParams::default()` are
+/// `<1, 0, 1>` (and groups 1).
+///
+/// `GROUPS` splits the input channels into that many groups, each convolved with its own
+/// `out_channels / GROUPS` filters, as PyTorch's `groups=`: the weight is
+/// `[out_channels, in_channels / GROUPS, kernel...]`, and the compiler checks that both
+/// channel counts split evenly. `GROUPS` equal to the input channels is a depthwise
+/// convolution.
 ///
 /// ```
 /// use shapetorch::prelude::*;
@@ -33,9 +48,17 @@ use std::fmt::Debug;
 /// let _: Tensor3<f32, 2, 4, 8> = x.conv1d(&w, ConvParams::DEFAULT);
 /// let _: Tensor3<f32, 2, 4, 4> = x.conv1d(&w, ConvParams::<2>); // (10 - 3)/2 + 1
 /// let _: Tensor3<f32, 2, 4, 5> = x.conv1d(&w, ConvParams::<2, 1>); // (10 + 2 - 3)/2 + 1
+/// // groups=3, depthwise: weight [in_channels * 2, 1, 3] (two filters per channel)
+/// let dw = Tensor3::<f32, 6, 1, 3>::zeros();
+/// let _: Tensor3<f32, 2, 6, 8> = x.conv1d(&dw, ConvParams::<1, 0, 1, 3>);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ConvParams<const STRIDE: usize = 1, const PADDING: usize = 0, const DILATION: usize = 1>;
+pub struct ConvParams<
+    const STRIDE: usize = 1,
+    const PADDING: usize = 0,
+    const DILATION: usize = 1,
+    const GROUPS: usize = 1,
+>;
 
 impl ConvParams {
     /// PyTorch's defaults: stride 1, no padding, dilation 1.
@@ -52,9 +75,10 @@ impl ConvParams {
 }
 
 /// conv2d hyper-parameters per axis, as PyTorch's tuples give them, in PyTorch's order:
-/// `ConvParams2d::<SH, SW, PH, PW, DH, DW>` is `conv2d(x, w, stride=(SH, SW), padding=(PH, PW),
-/// dilation=(DH, DW))`. Trailing ones may be left out (defaults: stride 1, no padding, dilation
-/// 1). The output height and width are computed by the compiler from each axis's own values.
+/// `ConvParams2d::<SH, SW, PH, PW, DH, DW, G>` is `conv2d(x, w, stride=(SH, SW),
+/// padding=(PH, PW), dilation=(DH, DW), groups=G)`. Trailing ones may be left out (defaults:
+/// stride 1, no padding, dilation 1, one group). The output height and width are computed by
+/// the compiler from each axis's own values.
 ///
 /// Each axis runs with its own values, forward and backward: `padding=(0, 2)` keeps the width
 /// of a `1 x 5` kernel, `stride=(1, 2)` halves the width only, `dilation=(3, 1)` spreads the
@@ -79,6 +103,7 @@ pub struct ConvParams2d<
     const PW: usize = 0,
     const DH: usize = 1,
     const DW: usize = 1,
+    const G: usize = 1,
 >;
 
 /// The teaching convention's hyper-parameters (`conv1d_minitorch`, `conv2d_minitorch`): the
@@ -89,8 +114,8 @@ pub struct ConvParams2d<
 pub struct Minitorch;
 
 /// Hyper-parameters of a convolution as the kernels need them at run time,
-/// `[along the height, along the width]` (conv1d reads the width's). Implemented by
-/// [`ConvParams`], [`ConvParams2d`] and [`Minitorch`].
+/// `[along the height, along the width]` (conv1d reads the width's), and the group count.
+/// Implemented by [`ConvParams`], [`ConvParams2d`] and [`Minitorch`].
 pub trait ConvHyperParams: Copy + Debug + Default + Send + Sync + 'static {
     /// Step between output positions, in input positions.
     const STRIDE: [usize; 2];
@@ -99,12 +124,20 @@ pub trait ConvHyperParams: Copy + Debug + Default + Send + Sync + 'static {
     const PADDING: [usize; 2];
     /// Step between kernel taps, in input positions.
     const DILATION: [usize; 2];
+    /// Groups the channels are split into (1: every output channel reads every input channel).
+    const GROUPS: usize;
+    /// The group count as a type, `Dim<GROUPS>`, for the compile-time checks.
+    type Groups;
 }
 
-impl<const S: usize, const P: usize, const D: usize> ConvHyperParams for ConvParams<S, P, D> {
+impl<const S: usize, const P: usize, const D: usize, const G: usize> ConvHyperParams
+    for ConvParams<S, P, D, G>
+{
     const STRIDE: [usize; 2] = [S; 2];
     const PADDING: [usize; 2] = [P; 2];
     const DILATION: [usize; 2] = [D; 2];
+    const GROUPS: usize = G;
+    type Groups = Dim<G>;
 }
 
 impl<
@@ -114,17 +147,126 @@ impl<
         const PW: usize,
         const DH: usize,
         const DW: usize,
-    > ConvHyperParams for ConvParams2d<SH, SW, PH, PW, DH, DW>
+        const G: usize,
+    > ConvHyperParams for ConvParams2d<SH, SW, PH, PW, DH, DW, G>
 {
     const STRIDE: [usize; 2] = [SH, SW];
     const PADDING: [usize; 2] = [PH, PW];
     const DILATION: [usize; 2] = [DH, DW];
+    const GROUPS: usize = G;
+    type Groups = Dim<G>;
 }
 
 impl ConvHyperParams for Minitorch {
     const STRIDE: [usize; 2] = [1; 2];
     const PADDING: [usize; 2] = [0; 2];
     const DILATION: [usize; 2] = [1; 2];
+    const GROUPS: usize = 1;
+    type Groups = Dim<1>;
+}
+
+/// Transposed-convolution hyper-parameters as types: `ConvTransposeParams::<STRIDE, PADDING,
+/// OUTPUT_PADDING, DILATION, GROUPS>`, PyTorch's `conv_transpose1d`/`conv_transpose2d`
+/// arguments in the order of [`ConvParams`] with `output_padding` after the padding (PyTorch's
+/// own positional order puts `groups` before `dilation`; pass them as this type names them).
+/// Trailing ones may be left out; `ConvTransposeParams::DEFAULT` and
+/// `ConvTransposeParams::default()` are `<1, 0, 0, 1, 1>`.
+///
+/// Along each axis an input of `N` gives `(N - 1)*STRIDE - 2*PADDING + DILATION*(K - 1) +
+/// OUTPUT_PADDING + 1` outputs, computed by the compiler. `PADDING` removes that many
+/// positions from each end of the full output (it is the padding of the convolution this
+/// transposes); `OUTPUT_PADDING` adds positions at the end only, and must be smaller than the
+/// stride or the dilation (PyTorch's rule, checked by the compiler).
+///
+/// ```
+/// use shapetorch::prelude::*;
+/// let x = Tensor4::<f32, 2, 8, 7, 7>::zeros();
+/// let w = Tensor4::<f32, 8, 4, 3, 3>::zeros(); // [in_channels, out_channels, kh, kw]
+/// // (7 - 1)*2 - 2*1 + 1*(3 - 1) + 1 + 1 = 14: the inverse of a stride-2 padding-1 conv of 14
+/// let _: Tensor4<f32, 2, 4, 14, 14> = x.conv_transpose2d(&w, ConvTransposeParams::<2, 1, 1>);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConvTransposeParams<
+    const STRIDE: usize = 1,
+    const PADDING: usize = 0,
+    const OUTPUT_PADDING: usize = 0,
+    const DILATION: usize = 1,
+    const GROUPS: usize = 1,
+>;
+
+impl ConvTransposeParams {
+    /// PyTorch's defaults: stride 1, no padding, no output padding, dilation 1, one group.
+    pub const DEFAULT: ConvTransposeParams<1, 0, 0, 1, 1> = ConvTransposeParams;
+
+    /// PyTorch's defaults, `ConvTransposeParams::<1, 0, 0, 1, 1>` (an inherent function for
+    /// the bare path, as [`ConvParams::default`]).
+    #[allow(clippy::should_implement_trait)]
+    pub const fn default() -> ConvTransposeParams<1, 0, 0, 1, 1> {
+        ConvTransposeParams
+    }
+}
+
+/// conv_transpose2d hyper-parameters per axis, as PyTorch's tuples give them:
+/// `ConvTransposeParams2d::<SH, SW, PH, PW, OPH, OPW, DH, DW, G>` is
+/// `conv_transpose2d(x, w, stride=(SH, SW), padding=(PH, PW), output_padding=(OPH, OPW),
+/// dilation=(DH, DW), groups=G)`. Trailing ones may be left out (defaults: stride 1, no
+/// padding, no output padding, dilation 1, one group).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConvTransposeParams2d<
+    const SH: usize = 1,
+    const SW: usize = 1,
+    const PH: usize = 0,
+    const PW: usize = 0,
+    const OPH: usize = 0,
+    const OPW: usize = 0,
+    const DH: usize = 1,
+    const DW: usize = 1,
+    const G: usize = 1,
+>;
+
+/// Hyper-parameters of a transposed convolution as the kernels need them at run time,
+/// `[along the height, along the width]` (conv_transpose1d reads the width's), and the group
+/// count. Implemented by [`ConvTransposeParams`] and [`ConvTransposeParams2d`].
+pub trait ConvTransposeHyperParams: Copy + Debug + Default + Send + Sync + 'static {
+    /// Step between the input positions' windows in the output.
+    const STRIDE: [usize; 2];
+    /// Positions removed from each end of the full output.
+    const PADDING: [usize; 2];
+    /// Positions added at the end of the output (below the stride or the dilation).
+    const OUTPUT_PADDING: [usize; 2];
+    /// Step between kernel taps, in output positions.
+    const DILATION: [usize; 2];
+    /// Groups the channels are split into.
+    const GROUPS: usize;
+}
+
+impl<const S: usize, const P: usize, const OP: usize, const D: usize, const G: usize>
+    ConvTransposeHyperParams for ConvTransposeParams<S, P, OP, D, G>
+{
+    const STRIDE: [usize; 2] = [S; 2];
+    const PADDING: [usize; 2] = [P; 2];
+    const OUTPUT_PADDING: [usize; 2] = [OP; 2];
+    const DILATION: [usize; 2] = [D; 2];
+    const GROUPS: usize = G;
+}
+
+impl<
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const OPH: usize,
+        const OPW: usize,
+        const DH: usize,
+        const DW: usize,
+        const G: usize,
+    > ConvTransposeHyperParams for ConvTransposeParams2d<SH, SW, PH, PW, OPH, OPW, DH, DW, G>
+{
+    const STRIDE: [usize; 2] = [SH, SW];
+    const PADDING: [usize; 2] = [PH, PW];
+    const OUTPUT_PADDING: [usize; 2] = [OPH, OPW];
+    const DILATION: [usize; 2] = [DH, DW];
+    const GROUPS: usize = G;
 }
 
 /// 2-D pooling hyper-parameters as types, per axis, in PyTorch's order: window `KH x KW`,
@@ -204,9 +346,10 @@ impl<const K: usize, const S: usize, const P: usize, const D: usize> PoolHyperPa
 pub struct Axis<const S: usize, const P: usize, const D: usize>;
 
 /// A convolution's hyper-parameters split per axis, for the compile-time checks: the [`Axis`]
-/// of the height and of the width. Implemented by [`ConvParams`] and [`ConvParams2d`] (the
-/// teaching convention, [`Minitorch`], has no window arithmetic: its output keeps the input's
-/// size), so the convolution's checks are written once for both.
+/// of the height and of the width (the group count is [`ConvHyperParams::Groups`]). Implemented by
+/// [`ConvParams`] and [`ConvParams2d`] (the teaching convention, [`Minitorch`], has no window
+/// arithmetic: its output keeps the input's size), so the convolution's checks are written
+/// once for both.
 pub trait ConvAxes: ConvHyperParams {
     /// Stride, padding and dilation along the height.
     type Height;
@@ -214,7 +357,9 @@ pub trait ConvAxes: ConvHyperParams {
     type Width;
 }
 
-impl<const S: usize, const P: usize, const D: usize> ConvAxes for ConvParams<S, P, D> {
+impl<const S: usize, const P: usize, const D: usize, const G: usize> ConvAxes
+    for ConvParams<S, P, D, G>
+{
     type Height = Axis<S, P, D>;
     type Width = Axis<S, P, D>;
 }
@@ -226,10 +371,52 @@ impl<
         const PW: usize,
         const DH: usize,
         const DW: usize,
-    > ConvAxes for ConvParams2d<SH, SW, PH, PW, DH, DW>
+        const G: usize,
+    > ConvAxes for ConvParams2d<SH, SW, PH, PW, DH, DW, G>
 {
     type Height = Axis<SH, PH, DH>;
     type Width = Axis<SW, PW, DW>;
+}
+
+/// One axis of a transposed convolution's hyper-parameters as a type: stride `S`, padding
+/// `P`, output padding `OP`, dilation `D`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TransposeAxis<const S: usize, const P: usize, const OP: usize, const D: usize>;
+
+/// A transposed convolution's hyper-parameters split per axis, for the compile-time checks:
+/// the [`TransposeAxis`] of the height and of the width, and the group count as a `Dim`.
+pub trait ConvTransposeAxes: ConvTransposeHyperParams {
+    /// Stride, padding, output padding and dilation along the height.
+    type Height;
+    /// Stride, padding, output padding and dilation along the width.
+    type Width;
+    /// The group count, `Dim<G>`.
+    type Groups;
+}
+
+impl<const S: usize, const P: usize, const OP: usize, const D: usize, const G: usize>
+    ConvTransposeAxes for ConvTransposeParams<S, P, OP, D, G>
+{
+    type Height = TransposeAxis<S, P, OP, D>;
+    type Width = TransposeAxis<S, P, OP, D>;
+    type Groups = Dim<G>;
+}
+
+impl<
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const OPH: usize,
+        const OPW: usize,
+        const DH: usize,
+        const DW: usize,
+        const G: usize,
+    > ConvTransposeAxes for ConvTransposeParams2d<SH, SW, PH, PW, OPH, OPW, DH, DW, G>
+{
+    type Height = TransposeAxis<SH, PH, OPH, DH>;
+    type Width = TransposeAxis<SW, PW, OPW, DW>;
+    type Groups = Dim<G>;
 }
 
 #[cfg(test)]
@@ -246,6 +433,27 @@ mod tests {
         assert_eq!(<ConvParams<2, 1, 3>>::PADDING, [1, 1]);
         assert_eq!(Minitorch::STRIDE, [1, 1]);
         assert_eq!(ConvParams::default(), ConvParams::<1, 0, 1>);
+        assert_eq!(ConvParams::default(), ConvParams::<1, 0, 1, 1>);
+        assert_eq!(
+            (<ConvParams<2, 1, 1, 4>>::GROUPS, Minitorch::GROUPS),
+            (4, 1)
+        );
+        assert_eq!(<ConvParams2d<1, 2, 0, 0, 1, 1, 3>>::GROUPS, 3);
+        type T = ConvTransposeParams2d<2, 1, 1, 0, 1, 0, 1, 2, 4>;
+        assert_eq!(
+            (
+                T::STRIDE,
+                T::PADDING,
+                T::OUTPUT_PADDING,
+                T::DILATION,
+                T::GROUPS
+            ),
+            ([2, 1], [1, 0], [1, 0], [1, 2], 4)
+        );
+        assert_eq!(
+            ConvTransposeParams::default(),
+            ConvTransposeParams::<1, 0, 0, 1, 1>
+        );
         type Q = Pool1d<3, 2, 1, 2>;
         assert_eq!(
             (Q::KERNEL, Q::STRIDE, Q::PADDING, Q::DILATION),

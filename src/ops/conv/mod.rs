@@ -65,8 +65,12 @@
 //! `im2col.rs` im2col + GEMM.
 
 pub mod cpu;
+mod depthwise;
 mod direct;
 mod geometry;
+#[cfg(test)]
+mod group_tests;
+mod grouped;
 mod im2col;
 #[cfg(test)]
 mod kernel_tests;
@@ -75,17 +79,21 @@ mod micro;
 pub mod naive;
 mod plan;
 mod strided;
+mod transpose;
+pub use transpose::{ConvTransposeHyperParams, ConvTransposeParams, ConvTransposeParams2d};
 
 pub use geometry::ConvGeometry;
+pub use grouped::{GroupKernel, GroupedPlan};
 pub use layout::Layout;
 pub use micro::{Blocking, Taps};
 pub use plan::{Blocked, ConvAlgorithm, ConvOverride, ConvPass, ConvPlan, PassKernel};
+pub use transpose::TransposedPlan;
 
 use crate::autodiff::Gradients;
 use crate::memory::Buffer;
 use crate::shape::{
-    Conv1dBiasDims, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dBiasDims, Conv2dOut, Conv2dShape,
-    Conv2dSize, Dim, Rank3, Rank4, Shape,
+    Conv1dBiasDims, Conv1dGroups, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dBiasDims, Conv2dGroups,
+    Conv2dOut, Conv2dShape, Conv2dSize, Dim, Rank3, Rank4, Shape,
 };
 pub use crate::shape::{ConvHyperParams, ConvParams, ConvParams2d, Minitorch};
 use crate::tensor::{Element, OpInput, Tensor};
@@ -94,13 +102,14 @@ use crate::tensor::{Element, OpInput, Tensor};
 /// every public conv function (conv1d is a conv2d of height 1).
 fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
     g: ConvGeometry,
+    groups: usize,
     input: &Tensor<E, Sx>,
     weight: &Tensor<E, Sw>,
     bias: Option<&Tensor<E, Sb>>,
     out_shape: So,
 ) -> Tensor<E, So> {
     debug_assert_eq!(g.output_len(), out_shape.numel());
-    let plan = ConvPlan::new::<E>(&g);
+    let plan = GroupedPlan::new::<E>(&g, groups);
     // The kernels overwrite the whole output.
     let mut output = Buffer::for_overwrite(g.output_len());
     plan.forward(input.as_slice(), weight.as_slice(), &mut output);
@@ -131,7 +140,7 @@ fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
                 plan.grad_input(grad_out, w, grads.accumulator(id, g.input_len()));
             }
             if let (Some(id), Some(x)) = (w_grad, &x) {
-                plan.grad_weight(grad_out, x, grads.accumulator(id, g.weight_len()));
+                plan.grad_weight(grad_out, x, grads.accumulator(id, plan.weight_len()));
             }
             if let Some(id) = b_grad {
                 // grad_bias[o] += sum_{b, oy, ox} grad_out[b, o, oy, ox]
@@ -229,25 +238,29 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// Generic code bounds the input shape with [`Conv1dShape`] and names the output
     /// [`Conv1dOut`].
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv1d<const O: usize, const WC: usize, const K: usize, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank3<O, WC, K>>, _params: P) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<WC, K, P>,
+          P: Conv1dGroups<O>,
     {
         let out_shape = Conv1dSize::<K, P>::conv1d_shape::<O>(self.shape());
         let g = geometry_1d::<P>(dims_of(self), O, K, dims_of_shape::<_, 3>(&out_shape)[2]);
-        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, out_shape)
+        conv_op::<E, _, _, (Dim<O>,), _>(g, P::GROUPS, self, weight, None, out_shape)
     }
 
     /// [`conv1d`](Self::conv1d) plus a bias `[O]` added to every output position, like
     /// `torch.nn.functional.conv1d(input, weight, bias, ...)`. A bias of the wrong length is a
     /// compile error (checked when the op runs if its length is a runtime `usize`).
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv1d_bias<const O: usize, const WC: usize, const K: usize, BL, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank3<O, WC, K>>, bias: &Tensor<E, (BL,)>, _params: P) -> Tensor<E, Conv1dOut<S, O, K, P>>
     where S: Conv1dShape<WC, K, P>, BL: Conv1dBiasDims<Dim<O>>,
+          P: Conv1dGroups<O>,
     {
         bias.shape().0.check(&Dim::<O>);
         let out_shape = Conv1dSize::<K, P>::conv1d_shape::<O>(self.shape());
         let g = geometry_1d::<P>(dims_of(self), O, K, dims_of_shape::<_, 3>(&out_shape)[2]);
-        conv_op(g, self, weight, Some(bias), out_shape)
+        conv_op(g, P::GROUPS, self, weight, Some(bias), out_shape)
     }
 
     /// The teaching convention: `[B, C, W] * [O, C, K] -> [B, O, W]`, the output as wide as the
@@ -274,27 +287,31 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// side is zero. Generic code bounds the input shape with [`Conv2dShape`] and names the
     /// output [`Conv2dOut`].
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv2d<const O: usize, const WC: usize, const KH: usize, const KW: usize, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>, _params: P) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<WC, KH, KW, P>,
+          P: Conv2dGroups<O>,
     {
         let out_shape = Conv2dSize::<KH, KW, P>::conv2d_shape::<O>(self.shape());
         let [_, _, out_h, out_w] = dims_of_shape(&out_shape);
         let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], [out_h, out_w]);
-        conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, out_shape)
+        conv_op::<E, _, _, (Dim<O>,), _>(g, P::GROUPS, self, weight, None, out_shape)
     }
 
     /// [`conv2d`](Self::conv2d) plus a bias `[O]` added to every output position, like
     /// `torch.nn.functional.conv2d(input, weight, bias, ...)`. A bias of the wrong length is a
     /// compile error (checked when the op runs if its length is a runtime `usize`).
     #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    #[allow(clippy::multiple_bound_locations)] // the group check on a line of its own
     pub fn conv2d_bias<const O: usize, const WC: usize, const KH: usize, const KW: usize, BL, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>, bias: &Tensor<E, (BL,)>, _params: P) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
     where S: Conv2dShape<WC, KH, KW, P>, BL: Conv2dBiasDims<Dim<O>>,
+          P: Conv2dGroups<O>,
     {
         bias.shape().0.check(&Dim::<O>);
         let out_shape = Conv2dSize::<KH, KW, P>::conv2d_shape::<O>(self.shape());
         let [_, _, out_h, out_w] = dims_of_shape(&out_shape);
         let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], [out_h, out_w]);
-        conv_op(g, self, weight, Some(bias), out_shape)
+        conv_op(g, P::GROUPS, self, weight, Some(bias), out_shape)
     }
 
     /// The teaching convention in 2-D: `[B, C, H, W] * [O, C, KH, KW] -> [B, O, H, W]`, the
