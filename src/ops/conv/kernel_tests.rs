@@ -5,7 +5,7 @@
 //! thread counts or other CPUs take: geometries above each threshold where work is split across
 //! threads, inside 2- and 3-thread pools; the portable copies of the blocked kernels (the
 //! faster ones overridden off); the run-time kernel-size loop next to each compile-time size;
-//! im2col's tiles cut small, so that they split batch entries and rows.
+//! im2col's tiles and Winograd's blocks cut small, so that they split batch entries and rows.
 
 use super::cpu::Isa;
 use super::{naive, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPass, ConvPlan, PassKernel};
@@ -23,7 +23,7 @@ struct Implementation<E> {
     grad_weight: Kernel<E>,
 }
 
-fn implementations<E: Element>() -> [Implementation<E>; 4] {
+fn implementations<E: Element>() -> [Implementation<E>; 5] {
     [
         Implementation {
             name: "naive",
@@ -49,6 +49,16 @@ fn implementations<E: Element>() -> [Implementation<E>; 4] {
             },
             grad_weight: |g, gy, x, gw| {
                 ConvPlan::with::<E>(g, ConvAlgorithm::Im2col).grad_weight(gy, x, gw)
+            },
+        },
+        Implementation {
+            name: "winograd",
+            forward: |g, x, w, y| ConvPlan::with::<E>(g, ConvAlgorithm::Winograd).forward(x, w, y),
+            grad_input: |g, gy, w, gx| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Winograd).grad_input(gy, w, gx)
+            },
+            grad_weight: |g, gy, x, gw| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Winograd).grad_weight(gy, x, gw)
             },
         },
         Implementation {
@@ -627,15 +637,17 @@ fn compile_time_and_run_time_kernel_sizes_agree() {
 }
 
 #[test]
-fn im2col_tiles_that_split_entries_and_rows_agree_with_naive() {
+fn gemm_blocks_that_split_entries_and_rows_agree_with_naive() {
+    // im2col's tiles of 1, 7 and 50 output positions; Winograd's blocks of one row of tiles,
+    // of a few rows, of rows from two batch entries
     for columns in [1, 7, 50] {
-        let tiles = ConvOverride {
-            tile_columns: Some(columns),
+        let blocks = ConvOverride {
+            gemm_columns: Some(columns),
             ..ConvOverride::default()
         };
-        tiles.run(|| {
+        blocks.run(|| {
             for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
-                let case = format!("{case}, tiles of {columns} columns");
+                let case = format!("{case}, GEMMs of {columns} columns");
                 check_against_naive::<f64>(&case, &g, seed as u64, 1e-12);
             }
         });
@@ -658,6 +670,7 @@ fn the_per_pass_choice_follows_the_measurements() {
     fn family<E: Element>(g: &ConvGeometry, p: ConvPass) -> ConvAlgorithm {
         match ConvPlan::new::<E>(g).kernel(p) {
             PassKernel::Im2col { .. } => Im2col,
+            PassKernel::Winograd { .. } => ConvAlgorithm::Winograd,
             PassKernel::Blocked(_) | PassKernel::Strided => Direct,
         }
     }

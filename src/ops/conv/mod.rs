@@ -75,6 +75,7 @@ mod micro;
 pub mod naive;
 mod plan;
 mod strided;
+mod winograd;
 
 pub use geometry::ConvGeometry;
 pub use layout::Layout;
