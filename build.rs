@@ -47,14 +47,20 @@ fn main() {
     )
     .unwrap();
     writeln!(out, "pub const MAX_STATIC_DIM: usize = {max};").unwrap();
+    // `do_not_recommend`: a dim without an impl (generic, or above the table) is not answered
+    // with a list of the 4,097 that have one.
     for n in 0..=max {
         let lit = typenum_literal(n);
         writeln!(
             out,
-            "impl ToUnsigned for Dim<{n}> {{ type Output = {lit}; }}"
+            "#[diagnostic::do_not_recommend] impl ToUnsigned for Dim<{n}> {{ type Output = {lit}; }}"
         )
         .unwrap();
-        writeln!(out, "impl ToDim for {lit} {{ type Output = Dim<{n}>; }}").unwrap();
+        writeln!(
+            out,
+            "#[diagnostic::do_not_recommend] impl ToDim for {lit} {{ type Output = Dim<{n}>; }}"
+        )
+        .unwrap();
     }
     let path = Path::new(&env::var("OUT_DIR").unwrap()).join("dim_table.rs");
     fs::write(path, out).unwrap();

@@ -9,14 +9,20 @@
 //! cargo run --release --example mnist1d_cnn -- --seeds 0 --steps 2000
 //! ```
 //!
-//! Flags: `--seeds 0,1,2` (or a range, `0-39`), `--steps N` (8000), `--batch-size N` (100),
-//! `--lr X` (0.01, Adam), `--threads N`, `--eval-every N` (1000), `--init FILE` (start from
-//! these weights, safetensors with PyTorch's names: to compare a run with PyTorch's from the
-//! same start). Batches are taken in order from the (already shuffled) training set, as the
-//! paper's training loop does.
+//! Flags (`--help` lists each with its default and range): `--seeds 0,1,2` (or a range,
+//! `0-39`), `--steps`, `--batch-size`, `--lr` (Adam), `--threads`, `--eval-every`, `--init FILE`
+//! (start from these weights, safetensors with PyTorch's names: to compare a run with
+//! PyTorch's from the same start). Batches are taken in order from the (already shuffled)
+//! training set, as the paper's training loop does. Exit codes: 0 done, 2 a usage error, 1 a
+//! runtime error (an `--init` file that cannot be loaded).
+
+#[path = "common/cli.rs"]
+mod cli;
 
 use std::time::Instant;
 
+use clap::Parser;
+use cli::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use shapetorch::data::mnist1d::{Mnist1d, Mnist1dArgs};
 use shapetorch::data::Batches;
@@ -44,63 +50,82 @@ impl ConvBase {
     }
 }
 
-struct Options {
-    seeds: Vec<u64>,
+/// Trains the MNIST-1D paper's CNN from several seeds and reports each seed's test accuracy
+/// and their mean.
+#[derive(Parser, Debug)]
+#[command(name = "mnist1d_cnn", allow_negative_numbers = true)]
+struct Cli {
+    /// Seeds of the initial weights: a list (0,1,2), an inclusive range (0-39) or both (0-9,20);
+    /// 1 to 10000 seeds
+    // (the path spelled out: clap's derive reads a plain `Vec` as a repeatable flag)
+    #[arg(long, default_value = "0,1,2", value_parser = cli::seeds)]
+    seeds: ::std::vec::Vec<u64>,
+    /// Adam steps per seed (at least 1)
+    #[arg(long, default_value_t = 8000, value_parser = cli::at_least_one)]
     steps: usize,
+    /// Sequences per step (1 to the 4000 training sequences)
+    #[arg(long, default_value_t = 100, value_parser = cli::at_least_one)]
     batch_size: usize,
+    /// Adam's learning rate, a finite number above 0
+    #[arg(long, default_value_t = 1e-2, value_parser = cli::learning_rate)]
     lr: f32,
+    /// Threads (1 to 1024) [default: one per core]
+    #[arg(long, value_parser = cli::threads)]
+    threads: Option<usize>,
+    /// Print the test accuracy every N steps (at least 1)
+    #[arg(long, default_value_t = 1000, value_parser = cli::at_least_one)]
     eval_every: usize,
+    /// Start from these weights (safetensors, PyTorch's parameter names) instead of the seed's
+    #[arg(long)]
     init: Option<String>,
 }
 
-fn parse_options() -> Result<Options, String> {
-    let mut o = Options {
-        seeds: vec![0, 1, 2],
-        steps: 8000,
-        batch_size: 100,
-        lr: 1e-2,
-        eval_every: 1000,
-        init: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
-        match flag.as_str() {
-            "--seeds" => o.seeds = parse_seeds(&value).map_err(|e| bad(&e))?,
-            "--steps" => o.steps = value.parse().map_err(|e| bad(&e))?,
-            "--batch-size" => o.batch_size = value.parse().map_err(|e| bad(&e))?,
-            "--lr" => o.lr = value.parse().map_err(|e| bad(&e))?,
-            "--eval-every" => o.eval_every = value.parse().map_err(|e| bad(&e))?,
-            "--init" => o.init = Some(value),
-            "--threads" => {
-                let n: usize = value.parse().map_err(|e| bad(&e))?;
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build_global()
-                    .map_err(|e| bad(&e))?;
-            }
-            _ => return Err(format!("unknown flag {flag} (see the example's docs)")),
-        }
+/// Everything after parsing: the data generated, the batch size checked against it, one run
+/// per seed and the summary.
+fn run_all(o: &Cli) -> Result<(), Failure> {
+    cli::use_threads(o.threads)?;
+    let start = Instant::now();
+    let data = Mnist1d::generate(&Mnist1dArgs::default())?;
+    if o.batch_size > data.train_len() {
+        return Err(cli::usage(format!(
+            "--batch-size {}: the training set has {} sequences",
+            o.batch_size,
+            data.train_len()
+        )));
     }
-    if o.seeds.is_empty() || o.batch_size == 0 || o.eval_every == 0 {
-        return Err("give at least one seed, a batch size and --eval-every of 1 or more".into());
-    }
-    Ok(o)
-}
-
-/// Seeds as a list (`0,1,2`), a range (`0-39`) or both (`0-9,20`).
-fn parse_seeds(text: &str) -> Result<Vec<u64>, std::num::ParseIntError> {
-    let mut seeds = Vec::new();
-    for part in text.split(',').map(str::trim) {
-        match part.split_once('-') {
-            Some((first, last)) => {
-                seeds.extend(first.trim().parse::<u64>()?..=last.trim().parse()?)
-            }
-            None => seeds.push(part.parse()?),
-        }
-    }
-    Ok(seeds)
+    println!(
+        "MNIST-1D: {} training and {} test sequences of {} (generated in {:.2} s); \
+         Adam lr {}, batch {}, {} steps, {} threads",
+        data.train_len(),
+        data.test_len(),
+        data.length,
+        start.elapsed().as_secs_f64(),
+        o.lr,
+        o.batch_size,
+        o.steps,
+        rayon::current_num_threads()
+    );
+    // On one of rayon's threads, so the kernels share the cores with the pool's other threads
+    // and not with a waiting main thread (as in mnist_lenet).
+    let accuracies: Vec<f64> = rayon::scope(|_| {
+        o.seeds
+            .iter()
+            .map(|&s| run(o, &data, s))
+            .collect::<Result<_, _>>()
+    })?;
+    let n = accuracies.len() as f64;
+    let mean = accuracies.iter().sum::<f64>() / n;
+    // Sample standard deviation, and the standard error of the mean: seeds differ by about a
+    // point, so a mean over 3 seeds is only known to about ±0.6.
+    let sd =
+        (accuracies.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    println!(
+        "mean test accuracy over {} seed(s): {mean:.2} % (sd {sd:.2}, standard error {:.2}; {accuracies:.1?}), {:.1} s in all",
+        accuracies.len(),
+        sd / n.sqrt(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Test accuracy (%) of `model` on the whole test set.
@@ -118,13 +143,10 @@ fn test_accuracy(model: &ConvBase, data: &Mnist1d) -> f64 {
 }
 
 /// Trains one model from `seed`; returns its final test accuracy.
-fn run(o: &Options, data: &Mnist1d, seed: u64) -> f64 {
+fn run(o: &Cli, data: &Mnist1d, seed: u64) -> Result<f64, Failure> {
     let mut model = ConvBase::new(seed);
     if let Some(init) = &o.init {
-        if let Err(e) = model.load(init) {
-            eprintln!("mnist1d_cnn: {e}");
-            std::process::exit(1);
-        }
+        model.load(init)?;
     }
     let tape = Tape::new();
     model.trace(&tape);
@@ -174,75 +196,92 @@ fn run(o: &Options, data: &Mnist1d, seed: u64) -> f64 {
         o.steps,
         start.elapsed().as_secs_f64()
     );
-    accuracy
+    Ok(accuracy)
 }
 
 fn main() {
-    let o = parse_options().unwrap_or_else(|e| {
-        eprintln!("mnist1d_cnn: {e}");
-        std::process::exit(2);
-    });
-    let start = Instant::now();
-    let data = Mnist1d::generate(&Mnist1dArgs::default());
-    println!(
-        "MNIST-1D: {} training and {} test sequences of {} (generated in {:.2} s); \
-         Adam lr {}, batch {}, {} steps, {} threads",
-        data.train_len(),
-        data.test_len(),
-        data.length,
-        start.elapsed().as_secs_f64(),
-        o.lr,
-        o.batch_size,
-        o.steps,
-        rayon::current_num_threads()
-    );
-    // On one of rayon's threads, so the kernels share the cores with the pool's other threads
-    // and not with a waiting main thread (as in mnist_lenet).
-    let accuracies: Vec<f64> =
-        rayon::scope(|_| o.seeds.iter().map(|&s| run(&o, &data, s)).collect());
-    let n = accuracies.len() as f64;
-    let mean = accuracies.iter().sum::<f64>() / n;
-    // Sample standard deviation, and the standard error of the mean: seeds differ by about a
-    // point, so a mean over 3 seeds is only known to about ±0.6.
-    let sd =
-        (accuracies.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-    println!(
-        "mean test accuracy over {} seed(s): {mean:.2} % (sd {sd:.2}, standard error {:.2}; {accuracies:.1?}), {:.1} s in all",
-        accuracies.len(),
-        sd / n.sqrt(),
-        start.elapsed().as_secs_f64()
-    );
+    let o = Cli::parse();
+    cli::exit_on("mnist1d_cnn", run_all(&o));
 }
 
 /// Smoke test, run by `cargo test` (the example is built with the test harness too).
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    #[test]
-    fn seeds_are_lists_ranges_or_both() {
-        assert_eq!(parse_seeds("0,1,2").unwrap(), vec![0, 1, 2]);
-        assert_eq!(parse_seeds("3-6").unwrap(), vec![3, 4, 5, 6]);
-        assert_eq!(parse_seeds("0-1, 9").unwrap(), vec![0, 1, 9]);
-        assert!(parse_seeds("1,x").is_err());
-        assert!(parse_seeds("2-").is_err());
-        // an empty range gives no seeds, which main then refuses
-        assert!(parse_seeds("5-4").unwrap().is_empty());
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mnist1d_cnn").chain(args.iter().copied()))
     }
 
     #[test]
     fn a_short_run_learns() {
-        let data = Mnist1d::generate(&Mnist1dArgs::default());
-        let o = Options {
-            seeds: vec![0],
-            steps: 200,
-            batch_size: 100,
-            lr: 1e-2,
-            eval_every: 100,
-            init: None,
-        };
+        let data = Mnist1d::generate(&Mnist1dArgs::default()).unwrap();
+        let o = parse(&["--seeds", "0", "--steps", "200", "--eval-every", "100"]).unwrap();
         // chance is 10 %
-        let accuracy = run(&o, &data, 0);
+        let accuracy = run(&o, &data, 0).unwrap();
         assert!(accuracy > 30.0, "after 200 steps: {accuracy} %");
+    }
+
+    #[test]
+    fn help_lists_each_flag_with_its_default_and_range() {
+        Cli::command().debug_assert();
+        let help = Cli::command().render_help().to_string();
+        for needle in [
+            "--seeds <SEEDS>",
+            "1 to 10000 seeds [default: 0,1,2]",
+            "--steps <STEPS>",
+            "(at least 1) [default: 8000]",
+            "--batch-size <BATCH_SIZE>",
+            "[default: 100]",
+            "--lr <LR>",
+            "finite number above 0 [default: 0.01]",
+            "--threads <THREADS>",
+            "--eval-every <EVAL_EVERY>",
+            "[default: 1000]",
+            "--init <INIT>",
+            "-h, --help",
+        ] {
+            assert!(help.contains(needle), "`{needle}` is not in:\n{help}");
+        }
+    }
+
+    /// The issue's cases: `--seeds 0-18446744073709551615` overflowed the list's capacity, and
+    /// `--batch-size 4001` panicked; both are usage errors now (exit code 2), as are the other
+    /// values out of range.
+    #[test]
+    fn values_out_of_range_are_usage_errors() {
+        for (args, needle) in [
+            (
+                &["--seeds", "0-18446744073709551615"][..],
+                "more than 10000 seeds",
+            ),
+            (&["--seeds", "5-4"], "the range 5-4 is empty"),
+            (&["--seeds", ""], "is not a seed"),
+            (&["--lr", "inf"], "inf is not a finite number above 0"),
+            (&["--lr", "-0.01"], "-0.01 is not a finite number above 0"),
+            (&["--steps", "0"], "0 is below 1"),
+            (&["--eval-every", "0"], "0 is below 1"),
+            (&["--batch-size", "0"], "0 is below 1"),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(needle), "{args:?}: {err}");
+        }
+        let o = parse(&["--batch-size", "4001"]).unwrap();
+        let failure = run_all(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 2);
+        assert_eq!(
+            failure.message(),
+            "--batch-size 4001: the training set has 4000 sequences"
+        );
+        // a weights file that does not load is a runtime error (exit code 1)
+        let o = parse(&["--steps", "1", "--init", "/no/such/file.safetensors"]).unwrap();
+        let data = Mnist1d::generate(&Mnist1dArgs::default()).unwrap();
+        let failure = run(&o, &data, 0).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert!(failure
+            .message()
+            .starts_with("/no/such/file.safetensors: cannot read"));
     }
 }

@@ -8,14 +8,15 @@
 //! cargo run --release --example mnist_lenet -- --model minitorch # the lecture's network
 //! ```
 //!
-//! Flags: `--model lenet|lenet5|minitorch` (lenet), `--epochs N` (5), `--batch-size N` (64),
-//! `--optimizer adam|sgd` (adam), `--lr X` (Adam 0.001, SGD 0.01 with momentum 0.9),
-//! `--threads N` (all cores), `--data DIR` (the four MNIST files, gzip'd or raw; default the
-//! repository's `data/mnist`), `--seed N` (0), `--out FILE` (the weights, safetensors; default
-//! `target/mnist-<model>.safetensors`), `--plot FILE` (training curves, PNG; default
-//! `target/mnist-<model>.png`), `--limit N` (train on the first N batches of each epoch and
-//! test on 1,000 digits: a smoke run).
+//! Flags (`--help` lists each with its default and range): `--model`, `--epochs`,
+//! `--batch-size`, `--optimizer adam|sgd`, `--lr`, `--threads`, `--data DIR` (the four MNIST
+//! files, gzip'd or raw), `--seed`, `--out FILE` (the weights, safetensors), `--plot FILE`
+//! (training curves, PNG), `--limit N` (a smoke run). Exit codes: 0 done, 2 a usage error (a
+//! value out of range, a batch larger than the data), 1 a runtime error (a data file, an
+//! output path that cannot be written: checked before training).
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/mnist_models.rs"]
 mod mnist_models;
 #[path = "common/plot.rs"]
@@ -24,74 +25,88 @@ mod plot;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
+use cli::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
-use mnist_models::{LeNet, LeNet5, MinitorchNet, MnistModel};
+use mnist_models::{LeNet, LeNet5, MinitorchNet, MnistModel, ModelName};
 use shapetorch::data::mnist::Mnist;
 use shapetorch::data::Batches;
 use shapetorch::prelude::*;
 
-/// Command-line options.
-struct Options {
-    model: String,
+/// Trains a CNN on MNIST (60,000 training digits) and reports the test accuracy after each
+/// epoch; writes the weights and the training curves.
+#[derive(Parser, Debug)]
+#[command(name = "mnist_lenet", allow_negative_numbers = true)]
+struct Cli {
+    /// The network
+    #[arg(long, value_enum, default_value_t = ModelName::Lenet)]
+    model: ModelName,
+    /// Passes over the training digits (at least 1)
+    #[arg(long, default_value_t = 5, value_parser = cli::at_least_one)]
     epochs: usize,
+    /// Digits per step (1 to the number of training digits)
+    #[arg(long, default_value_t = 64, value_parser = cli::at_least_one)]
     batch_size: usize,
-    optimizer: String,
+    /// The optimiser (sgd with momentum 0.9)
+    #[arg(long, value_enum, default_value_t = OptimizerName::Adam)]
+    optimizer: OptimizerName,
+    /// Learning rate, a finite number above 0 [default: 0.001 with adam, 0.01 with sgd]
+    #[arg(long, value_parser = cli::learning_rate)]
     lr: Option<f32>,
+    /// Threads (1 to 1024) [default: one per core]
+    #[arg(long, value_parser = cli::threads)]
+    threads: Option<usize>,
+    /// Directory of the four MNIST files (train-images-idx3-ubyte[.gz], ...)
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
     data: PathBuf,
+    /// Seed of the initial weights and of the order of the batches (any u64)
+    #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The trained weights (safetensors) [default: target/mnist-<model>.safetensors]
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// The training curves (PNG) [default: target/mnist-<model>.png]
+    #[arg(long)]
     plot: Option<PathBuf>,
+    /// A smoke run: the first N batches of each epoch (at least 1), tested on 1,000 digits
+    #[arg(long, value_parser = cli::at_least_one)]
     limit: Option<usize>,
 }
 
-fn parse_options() -> Result<Options, String> {
-    let mut o = Options {
-        model: "lenet".into(),
-        epochs: 5,
-        batch_size: 64,
-        optimizer: "adam".into(),
-        lr: None,
-        data: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")),
-        seed: 0,
-        out: None,
-        plot: None,
-        limit: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
-        match flag.as_str() {
-            "--model" => o.model = value,
-            "--epochs" => o.epochs = value.parse().map_err(|e| bad(&e))?,
-            "--batch-size" => o.batch_size = value.parse().map_err(|e| bad(&e))?,
-            "--optimizer" => o.optimizer = value,
-            "--lr" => o.lr = Some(value.parse().map_err(|e| bad(&e))?),
-            "--data" => o.data = value.into(),
-            "--seed" => o.seed = value.parse().map_err(|e| bad(&e))?,
-            "--out" => o.out = Some(value.into()),
-            "--plot" => o.plot = Some(value.into()),
-            "--limit" => o.limit = Some(value.parse().map_err(|e| bad(&e))?),
-            "--threads" => {
-                let n: usize = value.parse().map_err(|e| bad(&e))?;
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build_global()
-                    .map_err(|e| bad(&e))?;
-            }
-            _ => return Err(format!("unknown flag {flag} (see the example's docs)")),
-        }
+/// `--optimizer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OptimizerName {
+    /// Adam
+    Adam,
+    /// SGD with momentum 0.9
+    Sgd,
+}
+
+impl Cli {
+    /// The learning rate: `--lr`, else the optimiser's default.
+    fn lr(&self) -> f32 {
+        self.lr.unwrap_or(match self.optimizer {
+            OptimizerName::Adam => 1e-3,
+            OptimizerName::Sgd => 1e-2,
+        })
     }
-    if !["lenet", "lenet5", "minitorch"].contains(&o.model.as_str()) {
-        return Err(format!("--model {}: lenet, lenet5 or minitorch", o.model));
+
+    /// `--out`, or `target/mnist-<model>.safetensors`.
+    fn out(&self) -> PathBuf {
+        let default = || target_dir().join(format!("mnist-{}.safetensors", self.model.as_str()));
+        self.out.clone().unwrap_or_else(default)
     }
-    if !["adam", "sgd"].contains(&o.optimizer.as_str()) {
-        return Err(format!("--optimizer {}: adam or sgd", o.optimizer));
+
+    /// `--plot`, or `target/mnist-<model>.png`.
+    fn plot(&self) -> PathBuf {
+        let default = || target_dir().join(format!("mnist-{}.png", self.model.as_str()));
+        self.plot.clone().unwrap_or_else(default)
     }
-    if o.batch_size == 0 {
-        return Err("--batch-size must be at least 1".into());
-    }
-    Ok(o)
+}
+
+/// The repository's `target/`, where the outputs go by default.
+fn target_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))
 }
 
 /// The optimiser the options ask for.
@@ -127,24 +142,26 @@ fn accuracy<M: MnistModel>(model: &M, set: &Mnist, indices: &[usize]) -> f64 {
     100.0 * correct as f64 / indices.len().max(1) as f64
 }
 
-fn train<M: MnistModel>(o: &Options, train_set: &Mnist, test_set: &Mnist) -> f64 {
+/// Trains `M` as `o` says and writes its weights and curves; returns the last test accuracy
+/// (%), or a runtime error when an output cannot be written.
+fn train<M: MnistModel>(o: &Cli, train_set: &Mnist, test_set: &Mnist) -> Result<f64, Failure> {
     let mut model = M::new(o.seed);
     println!(
-        "model {} ({} parameters), {} epochs, batch {}, {} (lr {}), seed {}, {} threads",
+        "model {} ({} parameters), {} epochs, batch {}, {:?} (lr {}), seed {}, {} threads",
         M::NAME,
         model.parameter_count(),
         o.epochs,
         o.batch_size,
         o.optimizer,
-        o.lr.unwrap_or(if o.optimizer == "adam" { 1e-3 } else { 1e-2 }),
+        o.lr(),
         o.seed,
         rayon::current_num_threads()
     );
     let tape = Tape::new();
     model.trace(&tape);
-    let mut optim = match o.optimizer.as_str() {
-        "adam" => Optim::Adam(Adam::new(o.lr.unwrap_or(1e-3))),
-        _ => Optim::Sgd(Sgd::new(o.lr.unwrap_or(1e-2)).momentum(0.9)),
+    let mut optim = match o.optimizer {
+        OptimizerName::Adam => Optim::Adam(Adam::new(o.lr())),
+        OptimizerName::Sgd => Optim::Sgd(Sgd::new(o.lr()).momentum(0.9)),
     };
     let test: Vec<usize> =
         (0..test_set
@@ -156,7 +173,11 @@ fn train<M: MnistModel>(o: &Options, train_set: &Mnist, test_set: &Mnist) -> f64
     let start_all = Instant::now();
     let mut last_accuracy = 0.0;
     for epoch in 1..=o.epochs {
-        let batches = Batches::shuffled(train_set.len(), o.batch_size, o.seed + epoch as u64);
+        let batches = Batches::shuffled(
+            train_set.len(),
+            o.batch_size,
+            o.seed.wrapping_add(epoch as u64),
+        );
         let count = o.limit.unwrap_or(usize::MAX).min(batches.batch_count());
         let bar = ProgressBar::new(count as u64).with_style(
             ProgressStyle::with_template(
@@ -211,23 +232,12 @@ fn train<M: MnistModel>(o: &Options, train_set: &Mnist, test_set: &Mnist) -> f64
         o.epochs,
         start_all.elapsed().as_secs_f64()
     );
-    let target = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"));
-    // (absent when CARGO_TARGET_DIR points elsewhere)
-    if let Err(e) = std::fs::create_dir_all(&target) {
-        eprintln!("could not create {}: {e}", target.display());
-    }
-    let out = o
-        .out
-        .clone()
-        .unwrap_or_else(|| target.join(format!("mnist-{}.safetensors", M::NAME)));
-    match model.save(&out) {
-        Ok(()) => println!("weights: {}", out.display()),
-        Err(e) => eprintln!("could not save the weights: {e}"),
-    }
-    let png = o
-        .plot
-        .clone()
-        .unwrap_or_else(|| target.join(format!("mnist-{}.png", M::NAME)));
+    let out = o.out();
+    model
+        .save(&out)
+        .map_err(|e| cli::runtime(format!("could not save the weights: {e}")))?;
+    println!("weights: {}", out.display());
+    let png = o.plot();
     let panels = [
         plot::Panel {
             title: "train loss (smoothed) by step",
@@ -238,23 +248,40 @@ fn train<M: MnistModel>(o: &Options, train_set: &Mnist, test_set: &Mnist) -> f64
             lines: vec![(plot::ORANGE, &accuracies[..])],
         },
     ];
-    match plot::save_png(&png, &panels) {
-        Ok(()) => println!("plot: {}", png.display()),
-        Err(e) => eprintln!("could not write the plot {}: {e}", png.display()),
-    }
-    last_accuracy
+    plot::save_png(&png, &panels)
+        .map_err(|e| cli::runtime(format!("could not write the plot {}: {e}", png.display())))?;
+    println!("plot: {}", png.display());
+    Ok(last_accuracy)
 }
 
 fn main() {
-    let o = parse_options().unwrap_or_else(|e| {
-        eprintln!("mnist_lenet: {e}");
-        std::process::exit(2);
-    });
+    let o = Cli::parse();
+    cli::exit_on("mnist_lenet", run(&o));
+}
+
+/// Everything after parsing: the outputs checked, the data loaded and checked against the
+/// model and the flags, then training.
+fn run(o: &Cli) -> Result<(), Failure> {
+    cli::use_threads(o.threads)?;
+    if o.out.is_none() || o.plot.is_none() {
+        // the default outputs' directory (absent when CARGO_TARGET_DIR points elsewhere)
+        std::fs::create_dir_all(target_dir())
+            .map_err(|e| cli::runtime(format!("{}: {e}", target_dir().display())))?;
+    }
+    cli::check_writable("--out", &o.out())?;
+    cli::check_writable("--plot", &o.plot())?;
     let load = Instant::now();
-    let (train_set, test_set) = Mnist::load_dir(&o.data).unwrap_or_else(|e| {
-        eprintln!("mnist_lenet: {e}");
-        std::process::exit(1);
-    });
+    let (train_set, test_set) = Mnist::load_dir(&o.data)?;
+    let source = o.data.display().to_string();
+    train_set.check_image_size(&source, 28, 28)?;
+    test_set.check_image_size(&source, 28, 28)?;
+    if o.batch_size > train_set.len() {
+        return Err(cli::usage(format!(
+            "--batch-size {}: the training set has {} digits",
+            o.batch_size,
+            train_set.len()
+        )));
+    }
     println!(
         "MNIST: {} training and {} test digits from {} ({:.1} s)",
         train_set.len(),
@@ -265,48 +292,65 @@ fn main() {
     // Train on one of rayon's threads, not on this one: the kernels then split their work
     // with the pool's other threads while this thread sleeps, instead of a third thread
     // competing with the pool for the cores between parallel sections.
-    rayon::scope(|_| match o.model.as_str() {
-        "lenet" => train::<LeNet>(&o, &train_set, &test_set),
-        "lenet5" => train::<LeNet5>(&o, &train_set, &test_set),
-        _ => train::<MinitorchNet>(&o, &train_set, &test_set),
-    });
+    rayon::scope(|_| match o.model {
+        ModelName::Lenet => train::<LeNet>(o, &train_set, &test_set),
+        ModelName::Lenet5 => train::<LeNet5>(o, &train_set, &test_set),
+        ModelName::Minitorch => train::<MinitorchNet>(o, &train_set, &test_set),
+    })?;
+    Ok(())
 }
 
 /// Smoke tests, run by `cargo test` (the example is built with the test harness too).
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn smoke_options(model: &str, dir: &std::path::Path) -> Options {
-        Options {
-            model: model.into(),
-            epochs: 1,
-            batch_size: 32,
-            optimizer: "adam".into(),
-            lr: None,
-            data: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")),
-            seed: 1,
-            out: Some(dir.join(format!("{model}.safetensors"))),
-            plot: Some(dir.join(format!("{model}.png"))),
-            limit: Some(60),
-        }
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mnist_lenet").chain(args.iter().copied()))
+    }
+
+    fn smoke_options(model: &str, dir: &std::path::Path) -> Cli {
+        let out = dir.join(format!("{model}.safetensors"));
+        let plot = dir.join(format!("{model}.png"));
+        let (out, plot) = (out.to_str().unwrap(), plot.to_str().unwrap());
+        parse(&[
+            "--model",
+            model,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--seed",
+            "1",
+            "--out",
+            out,
+            "--plot",
+            plot,
+            "--limit",
+            "60",
+        ])
+        .unwrap()
     }
 
     #[test]
     fn a_short_run_of_each_model_beats_chance_by_far_and_writes_its_files() {
         let dir = std::env::temp_dir().join(format!("shapetorch-mnist-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (train_set, test_set) = Mnist::load_dir(smoke_options("", &dir).data).unwrap();
+        let (train_set, test_set) = Mnist::load_dir(smoke_options("lenet", &dir).data).unwrap();
         // 60 batches of 32 digits, tested on 1,000: chance is 10 %
         let lenet5 = train::<LeNet5>(&smoke_options("lenet5", &dir), &train_set, &test_set);
+        let lenet5 = lenet5.unwrap();
         assert!(lenet5 > 70.0, "LeNet-5 after 60 batches: {lenet5} %");
         let minitorch =
-            train::<MinitorchNet>(&smoke_options("minitorch", &dir), &train_set, &test_set);
+            train::<MinitorchNet>(&smoke_options("minitorch", &dir), &train_set, &test_set)
+                .unwrap();
         assert!(
             minitorch > 40.0,
             "MiniTorch's network after 60 batches: {minitorch} %"
         );
         let lenet = train::<LeNet>(&smoke_options("lenet", &dir), &train_set, &test_set);
+        let lenet = lenet.unwrap();
         assert!(lenet > 70.0, "LeNet after 60 batches: {lenet} %");
         for file in [
             "lenet5.safetensors",
@@ -324,6 +368,124 @@ mod tests {
             .load(dir.join("lenet5.safetensors"))
             .unwrap_err();
         assert!(err.to_string().contains("conv1.weight"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `--help` lists every flag with its default (where it has one) and its range.
+    #[test]
+    fn help_lists_each_flag_with_its_default_and_range() {
+        Cli::command().debug_assert();
+        // `-h`, the summary: one line a flag (the long form, `--help`, says more)
+        let help = Cli::command().render_help().to_string();
+        for needle in [
+            "--model <MODEL>",
+            "[default: lenet]",
+            "[possible values: lenet, lenet5, minitorch]",
+            "--epochs <EPOCHS>",
+            "(at least 1)",
+            "[default: 5]",
+            "--batch-size <BATCH_SIZE>",
+            "[default: 64]",
+            "--optimizer <OPTIMIZER>",
+            "[default: adam]",
+            "--lr <LR>",
+            "finite number above 0 [default: 0.001 with adam, 0.01 with sgd]",
+            "--threads <THREADS>",
+            "(1 to 1024)",
+            "--data <DATA>",
+            "--seed <SEED>",
+            "[default: 0]",
+            "--out <OUT>",
+            "--plot <PLOT>",
+            "--limit <LIMIT>",
+            "-h, --help",
+        ] {
+            assert!(help.contains(needle), "`{needle}` is not in:\n{help}");
+        }
+        let err = parse(&["--help"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(err.exit_code(), 0);
+    }
+
+    /// The issue's cases: each a usage error (exit code 2) naming the value; they trained (or
+    /// not) and exited 0, or asked for "--help needs a value".
+    #[test]
+    fn values_out_of_range_are_usage_errors() {
+        for (args, needle) in [
+            (&["--lr", "nan"][..], "NaN is not a finite number above 0"),
+            (&["--lr", "-1"], "-1 is not a finite number above 0"),
+            (&["--lr", "0"], "0 is not a finite number above 0"),
+            (&["--epochs", "0"], "0 is below 1"),
+            (&["--batch-size", "0"], "0 is below 1"),
+            (&["--threads", "0"], "0 is not in 1..=1024"),
+            (&["--limit", "0"], "0 is below 1"),
+            (&["--model", "resnet"], "invalid value 'resnet'"),
+            (&["--optimizer", "rmsprop"], "invalid value 'rmsprop'"),
+            (&["--seed", "-1"], "invalid value '-1' for '--seed <SEED>'"),
+            (&["--epoch", "3"], "unexpected argument '--epoch'"),
+            (&["--epochs"], "a value is required"),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            let message = err.to_string();
+            assert!(message.contains(needle), "{args:?}: {message}");
+        }
+    }
+
+    /// Checks after parsing: an output that cannot be written is found before training (a
+    /// runtime error, exit code 1), a batch larger than the data is a usage error (exit code
+    /// 2), and images of another size than 28 x 28 are refused with both sizes (they panicked
+    /// in `Mnist::batch`).
+    #[test]
+    fn outputs_data_and_batch_size_are_checked_before_training() {
+        let dir = std::env::temp_dir().join(format!("shapetorch-mnist-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let nowhere = dir.join("missing").join("w.safetensors");
+        let o = parse(&["--out", nowhere.to_str().unwrap()]).unwrap();
+        let start = Instant::now();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert!(
+            failure.message().starts_with("--out "),
+            "{}",
+            failure.message()
+        );
+        assert!(start.elapsed().as_secs() < 5, "found before training");
+        let o = parse(&["--plot", dir.to_str().unwrap()]).unwrap(); // a directory
+        assert!(run(&o).unwrap_err().message().starts_with("--plot "));
+
+        // 2 x 2 images in IDX files
+        let idx = |magic: u32, sizes: &[u32], data: &[u8]| {
+            let mut bytes: Vec<u8> = magic.to_be_bytes().to_vec();
+            sizes.iter().for_each(|s| bytes.extend(s.to_be_bytes()));
+            bytes.extend(data);
+            bytes
+        };
+        for split in ["train", "t10k"] {
+            let images = idx(0x803, &[3, 2, 2], &[0; 12]);
+            std::fs::write(dir.join(format!("{split}-images-idx3-ubyte")), images).unwrap();
+            let labels = idx(0x801, &[3], &[1, 2, 3]);
+            std::fs::write(dir.join(format!("{split}-labels-idx1-ubyte")), labels).unwrap();
+        }
+        let out = dir.join("w.safetensors");
+        let (data, out) = (dir.to_str().unwrap(), out.to_str().unwrap());
+        let plot = dir.join("p.png");
+        let plot = plot.to_str().unwrap();
+        let o = parse(&["--data", data, "--out", out, "--plot", plot]).unwrap();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert_eq!(
+            failure.message(),
+            format!("{data}: the images are 2 x 2, the model takes 28 x 28")
+        );
+        // the real data with a batch larger than the training set
+        let o = parse(&["--batch-size", "60001", "--out", out, "--plot", plot]).unwrap();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 2);
+        assert_eq!(
+            failure.message(),
+            "--batch-size 60001: the training set has 60000 digits"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

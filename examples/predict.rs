@@ -9,15 +9,21 @@
 //! cargo run --release --example predict -- --model lenet5 --weights FILE 7
 //! ```
 //!
-//! Flags: `--model lenet|lenet5|minitorch` (lenet), `--weights FILE` (default
-//! `target/mnist-<model>.safetensors`), `--data DIR` (the MNIST files; default `data/mnist`).
+//! Flags (`--help` lists each with its default): `--model lenet|lenet5|minitorch`, `--weights
+//! FILE` (default `target/mnist-<model>.safetensors`), `--data DIR` (the MNIST files; default
+//! `data/mnist`), then test image indices. Exit codes: 0 done, 2 a usage error (an index past
+//! the test set), 1 a runtime error (weights or data that cannot be read or do not fit).
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/mnist_models.rs"]
 mod mnist_models;
 
 use std::path::PathBuf;
 
-use mnist_models::{LeNet, LeNet5, MinitorchNet, MnistModel};
+use clap::Parser;
+use cli::Failure;
+use mnist_models::{LeNet, LeNet5, MinitorchNet, MnistModel, ModelName};
 use shapetorch::data::mnist::{Mnist, Split};
 use shapetorch::prelude::*;
 
@@ -36,18 +42,19 @@ fn ascii(pixels: &[u8]) -> String {
     out
 }
 
+/// Classifies the test images `indices` with `M` loaded from `weights` and prints them.
 fn predict<M: MnistModel>(
     weights: &PathBuf,
     test: &Mnist,
     indices: &[usize],
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut model = M::new(0);
     model.load(weights).map_err(|e| match e {
-        shapetorch::Error::Io { .. } => format!(
+        shapetorch::Error::Io { .. } if !weights.exists() => cli::runtime(format!(
             "{e}\n(train first: cargo run --release --example mnist_lenet -- --model {})",
             M::NAME
-        ),
-        _ => e.to_string(),
+        )),
+        _ => cli::runtime(e),
     })?;
     model.eval();
     let (x, labels) = test.batch::<f32>(indices);
@@ -73,57 +80,49 @@ fn predict<M: MnistModel>(
     Ok(())
 }
 
+/// Classifies MNIST test digits with weights saved by mnist_lenet, printing each as ASCII art
+/// with the predicted class and its probability.
+#[derive(Parser, Debug)]
+#[command(name = "predict", allow_negative_numbers = true)]
+struct Cli {
+    /// The network the weights are for
+    #[arg(long, value_enum, default_value_t = ModelName::Lenet)]
+    model: ModelName,
+    /// The weights (safetensors) [default: target/mnist-<model>.safetensors]
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Directory of the MNIST test files (t10k-images-idx3-ubyte[.gz], ...)
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
+    data: PathBuf,
+    /// Test images to classify, by index (0 to 9999 for MNIST's test set)
+    #[arg(default_values_t = [0, 1, 2])]
+    indices: Vec<usize>,
+}
+
 fn main() {
-    let mut model = "lenet".to_string();
-    let mut weights = None;
-    let mut data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"));
-    let mut indices = Vec::new();
-    let mut args = std::env::args().skip(1);
-    let fail = |message: String| -> ! {
-        eprintln!("predict: {message}");
-        std::process::exit(2)
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--model" | "--weights" | "--data" => {
-                let value = args
-                    .next()
-                    .unwrap_or_else(|| fail(format!("{arg} needs a value")));
-                match arg.as_str() {
-                    "--model" => model = value,
-                    "--weights" => weights = Some(PathBuf::from(value)),
-                    _ => data = PathBuf::from(value),
-                }
-            }
-            _ => indices.push(
-                arg.parse::<usize>()
-                    .unwrap_or_else(|_| fail(format!("`{arg}` is not a flag nor an image index"))),
-            ),
-        }
-    }
-    if indices.is_empty() {
-        indices = vec![0, 1, 2];
-    }
-    let test = Mnist::load(&data, Split::Test).unwrap_or_else(|e| fail(e.to_string()));
-    if let Some(&bad) = indices.iter().find(|&&i| i >= test.len()) {
-        fail(format!(
+    let o = Cli::parse();
+    cli::exit_on("predict", run(&o));
+}
+
+/// Everything after parsing: the test set loaded and the indices checked against it, then
+/// the weights loaded and the images classified.
+fn run(o: &Cli) -> Result<(), Failure> {
+    let test = Mnist::load(&o.data, Split::Test)?;
+    test.check_image_size(&o.data.display().to_string(), 28, 28)?;
+    if let Some(&bad) = o.indices.iter().find(|&&i| i >= test.len()) {
+        return Err(cli::usage(format!(
             "image {bad} does not exist: the test set has {} images",
             test.len()
-        ));
+        )));
     }
-    let weights = weights.unwrap_or_else(|| {
+    let weights = o.weights.clone().unwrap_or_else(|| {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))
-            .join(format!("mnist-{model}.safetensors"))
+            .join(format!("mnist-{}.safetensors", o.model.as_str()))
     });
-    let result = match model.as_str() {
-        "lenet" => predict::<LeNet>(&weights, &test, &indices),
-        "lenet5" => predict::<LeNet5>(&weights, &test, &indices),
-        "minitorch" => predict::<MinitorchNet>(&weights, &test, &indices),
-        other => Err(format!("--model {other}: lenet, lenet5 or minitorch")),
-    };
-    if let Err(e) = result {
-        eprintln!("predict: {e}");
-        std::process::exit(1);
+    match o.model {
+        ModelName::Lenet => predict::<LeNet>(&weights, &test, &o.indices),
+        ModelName::Lenet5 => predict::<LeNet5>(&weights, &test, &o.indices),
+        ModelName::Minitorch => predict::<MinitorchNet>(&weights, &test, &o.indices),
     }
 }
 
@@ -131,6 +130,11 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("predict").chain(args.iter().copied()))
+    }
 
     #[test]
     fn predicts_from_saved_weights_and_explains_a_missing_file() {
@@ -142,13 +146,61 @@ mod tests {
         let test = Mnist::load(&data, Split::Test).unwrap();
         predict::<LeNet5>(&weights, &test, &[0, 5]).unwrap();
         let err = predict::<LeNet5>(&dir.join("none.safetensors"), &test, &[0]).unwrap_err();
-        assert!(err.contains("train first"), "{err}");
+        assert!(err.message().contains("train first"), "{err:?}");
         let err = predict::<LeNet>(&weights, &test, &[0]).unwrap_err();
         assert!(
-            err.contains("has shape [6, 1, 5, 5], the model's has [32, 1, 5, 5]"),
-            "{err}"
+            err.message()
+                .contains("has shape [6, 1, 5, 5], the model's has [32, 1, 5, 5]"),
+            "{err:?}"
         );
         assert_eq!(ascii(&[255; 784]).lines().count(), 28);
+        // through the command line: the same weights, and an index past the test set
+        let w = weights.to_str().unwrap();
+        run(&parse(&["--model", "lenet5", "--weights", w, "7"]).unwrap()).unwrap();
+        let failure = run(&parse(&["--model", "lenet5", "--weights", w, "10000"]).unwrap());
+        let failure = failure.unwrap_err();
+        assert_eq!(failure.exit_code(), 2);
+        assert_eq!(
+            failure.message(),
+            "image 10000 does not exist: the test set has 10000 images"
+        );
+        // a device is refused before it is read (it grew the process to gigabytes)
+        #[cfg(unix)]
+        {
+            let o = parse(&["--weights", "/dev/zero"]).unwrap();
+            let failure = run(&o).unwrap_err();
+            assert_eq!(failure.exit_code(), 1);
+            assert_eq!(
+                failure.message(),
+                "/dev/zero: cannot read: not a regular file but a character device"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn help_lists_each_flag_with_its_default() {
+        Cli::command().debug_assert();
+        let help = Cli::command().render_help().to_string();
+        for needle in [
+            "--model <MODEL>",
+            "[default: lenet] [possible values: lenet, lenet5, minitorch]",
+            "--weights <WEIGHTS>",
+            "--data <DATA>",
+            "[INDICES]...",
+            "[default: 0 1 2]",
+            "-h, --help",
+        ] {
+            assert!(help.contains(needle), "`{needle}` is not in:\n{help}");
+        }
+        for (args, needle) in [
+            (&["-1"][..], "invalid value '-1'"),
+            (&["x"], "invalid value 'x'"),
+            (&["--model", "vgg"], "invalid value 'vgg'"),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(needle), "{args:?}: {err}");
+        }
     }
 }

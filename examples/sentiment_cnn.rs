@@ -10,14 +10,16 @@
 //! cargo run --release --example sentiment_cnn -- --predict "a gripping, funny film" --predict "dull"
 //! ```
 //!
-//! Flags: `--epochs N` (10), `--batch-size N` (50), `--lr X` (0.001), `--seed N` (0),
-//! `--fold K` (0), `--cv`, `--embeddings glove|static|random` (glove: GloVe, fine-tuned),
-//! `--model kim|minitorch`, `--threads N`, `--data DIR` (holding `mr/mr.tsv` and
+//! Flags (`--help` lists each with its default and range): `--epochs`, `--batch-size`, `--lr`,
+//! `--seed`, `--fold K`, `--cv`, `--embeddings glove|static|random` (glove: GloVe, fine-tuned),
+//! `--model kim|minitorch`, `--threads`, `--data DIR` (holding `mr/mr.tsv` and
 //! `glove50-mr/glove50-mr.txt`), `--out FILE` (the trained weights, safetensors; default
 //! `target/sentiment-<model>.safetensors`), `--predict SENTENCE` (repeatable: classify these
 //! with the saved weights of `--out` instead of training, printing each class's probability),
 //! `--limit N` (use only N training sentences, drawn with the seed: for a quick smoke run),
-//! `--dev-percent N` (10).
+//! `--dev-percent N`. Exit codes: 0 done, 2 a usage error (a value out of range, a batch
+//! larger than the training sentences), 1 a runtime error (a data file, weights that cannot be
+//! read or written; `--out` is checked before training).
 //!
 //! Model selection follows Kim: `--dev-percent` of the training sentences (drawn with the seed)
 //! are held out as a development set; after each epoch the model is scored on it, and the
@@ -29,9 +31,14 @@
 //! lecture's convention (output as long as the input), their max-pooled outputs summed instead
 //! of joined, a linear layer to one number, dropout 0.25, a sigmoid, binary cross-entropy.
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
+use cli::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use shapetorch::prelude::*;
 use shapetorch::text::{pad_batch, read_mr, tokenize, Glove, MrSentence, Vocab};
@@ -97,87 +104,94 @@ impl MinitorchCnn {
     }
 }
 
-/// Command-line options.
-struct Options {
+/// Trains Kim's sentence CNN on MR (GloVe vectors) and reports the test accuracy of a fold or
+/// of 10-fold cross-validation; or classifies sentences with the saved weights.
+#[derive(Parser, Debug)]
+#[command(name = "sentiment_cnn", allow_negative_numbers = true)]
+struct Cli {
+    /// Passes over the training sentences (at least 1)
+    #[arg(long, default_value_t = 10, value_parser = cli::at_least_one)]
     epochs: usize,
+    /// Sentences per step (1 to the number of training sentences)
+    #[arg(long, default_value_t = 50, value_parser = cli::at_least_one)]
     batch_size: usize,
+    /// Adam's learning rate, a finite number above 0
+    #[arg(long, default_value_t = 1e-3, value_parser = cli::learning_rate)]
     lr: f32,
+    /// Seed of the initial weights, the shuffles and the development split (any u64)
+    #[arg(long, default_value_t = 0)]
     seed: u64,
-    fold: u8,
+    /// The test fold (0 to 9); the others train
+    #[arg(long, default_value_t = 0, value_parser = |s: &str| cli::in_range(s, 0, 9))]
+    fold: usize,
+    /// 10-fold cross-validation: every fold tested once
+    #[arg(long)]
     cv: bool,
-    embeddings: String,
-    model: String,
+    /// The embedding table: glove (GloVe, fine-tuned), static (GloVe, frozen), random
+    #[arg(long, value_enum, default_value_t = Embeddings::Glove)]
+    embeddings: Embeddings,
+    /// The network
+    #[arg(long, value_enum, default_value_t = Model::Kim)]
+    model: Model,
+    /// Threads (1 to 1024) [default: one per core]
+    #[arg(long, value_parser = cli::threads)]
+    threads: Option<usize>,
+    /// Directory holding mr/mr.tsv and glove50-mr/glove50-mr.txt
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data"))]
     data: PathBuf,
+    /// The trained weights (safetensors), written after training, read by --predict
+    /// [default: target/sentiment-<model>.safetensors]
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Only N training sentences, drawn with the seed: a smoke run (at least 1)
+    #[arg(long, value_parser = cli::at_least_one)]
     limit: Option<usize>,
+    /// Percent of the training sentences held out to choose the epoch (0 to 99; 0: the last
+    /// epoch)
+    #[arg(long, default_value_t = 10, value_parser = |s: &str| cli::in_range(s, 0, 99))]
     dev_percent: usize,
+    /// Classify this sentence with the saved weights instead of training (repeatable)
+    #[arg(long, value_name = "SENTENCE")]
     predict: Vec<String>,
 }
 
-fn parse_options() -> Result<Options, String> {
-    let mut o = Options {
-        epochs: 10,
-        batch_size: 50,
-        lr: 1e-3,
-        seed: 0,
-        fold: 0,
-        cv: false,
-        embeddings: "glove".into(),
-        model: "kim".into(),
-        data: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data")),
-        out: None,
-        limit: None,
-        dev_percent: 10,
-        predict: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--cv" {
-            o.cv = true;
-            continue;
-        }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
-        match flag.as_str() {
-            "--epochs" => o.epochs = value.parse().map_err(|e| bad(&e))?,
-            "--batch-size" => o.batch_size = value.parse().map_err(|e| bad(&e))?,
-            "--lr" => o.lr = value.parse().map_err(|e| bad(&e))?,
-            "--seed" => o.seed = value.parse().map_err(|e| bad(&e))?,
-            "--fold" => o.fold = value.parse().map_err(|e| bad(&e))?,
-            "--embeddings" => o.embeddings = value,
-            "--model" => o.model = value,
-            "--data" => o.data = value.into(),
-            "--out" => o.out = Some(value.into()),
-            "--limit" => o.limit = Some(value.parse().map_err(|e| bad(&e))?),
-            "--dev-percent" => o.dev_percent = value.parse().map_err(|e| bad(&e))?,
-            "--predict" => o.predict.push(value),
-            "--threads" => {
-                let n: usize = value.parse().map_err(|e| bad(&e))?;
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build_global()
-                    .map_err(|e| bad(&e))?;
-            }
-            _ => return Err(format!("unknown flag {flag} (see the example's docs)")),
+/// `--embeddings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Embeddings {
+    /// GloVe vectors, fine-tuned
+    Glove,
+    /// GloVe vectors, frozen
+    Static,
+    /// N(0, 1), trained
+    Random,
+}
+
+/// `--model`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Model {
+    /// Kim's CNN: widths 3/4/5 x 100 maps, max over time, joined, dropout, 300 -> 2
+    Kim,
+    /// The teaching library's variant: the three maps summed, 100 -> 1, sigmoid, BCE
+    Minitorch,
+}
+
+impl Model {
+    fn as_str(self) -> &'static str {
+        match self {
+            Model::Kim => "kim",
+            Model::Minitorch => "minitorch",
         }
     }
-    if !["glove", "static", "random"].contains(&o.embeddings.as_str()) {
-        return Err(format!(
-            "--embeddings {}: glove, static or random",
-            o.embeddings
-        ));
+}
+
+impl Cli {
+    /// `--out`, or `target/sentiment-<model>.safetensors`.
+    fn out(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))
+                .join(format!("sentiment-{}.safetensors", self.model.as_str()))
+        })
     }
-    if !["kim", "minitorch"].contains(&o.model.as_str()) {
-        return Err(format!("--model {}: kim or minitorch", o.model));
-    }
-    if o.fold > 9 || o.batch_size == 0 || o.dev_percent >= 100 {
-        return Err("--fold is 0..9, --batch-size at least 1, --dev-percent below 100".into());
-    }
-    if o.out.is_none() {
-        let target = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"));
-        o.out = Some(target.join(format!("sentiment-{}.safetensors", o.model)));
-    }
-    Ok(o)
 }
 
 /// The data every fold shares: sentences as ids, labels, folds, and the embedding table.
@@ -189,8 +203,12 @@ struct Corpus {
     table: Tensor2<f32, V, D>,
 }
 
-fn load(o: &Options) -> shapetorch::Result<Corpus> {
-    let rows: Vec<MrSentence> = read_mr(o.data.join("mr/mr.tsv"))?;
+fn load(o: &Cli) -> Result<Corpus, Failure> {
+    let mr = o.data.join("mr/mr.tsv");
+    let rows: Vec<MrSentence> = read_mr(&mr)?;
+    if rows.is_empty() {
+        return Err(cli::runtime(format!("{}: no sentences", mr.display())));
+    }
     let tokens: Vec<Vec<String>> = rows.iter().map(|r| tokenize(&r.text)).collect();
     let vocab = Vocab::build(&tokens, V, 1);
     let glove = Glove::read(o.data.join("glove50-mr/glove50-mr.txt"))?;
@@ -297,8 +315,9 @@ struct FoldResult {
 }
 
 /// Trains a fresh model on every fold but `fold` (less the development sentences) and scores
-/// it on `fold`.
-fn run_fold<M: SentenceModel>(o: &Options, corpus: &Corpus, fold: u8) -> FoldResult {
+/// it on `fold`. A usage error when the batch is larger than the training sentences, a
+/// runtime error when the fold has no sentences or the weights cannot be written.
+fn run_fold<M: SentenceModel>(o: &Cli, corpus: &Corpus, fold: u8) -> Result<FoldResult, Failure> {
     let mut rng = Rng::new(o.seed ^ 0x5eed);
     let mut train: Vec<usize> = (0..corpus.ids.len())
         .filter(|&i| corpus.folds[i] != fold)
@@ -315,12 +334,24 @@ fn run_fold<M: SentenceModel>(o: &Options, corpus: &Corpus, fold: u8) -> FoldRes
     let test: Vec<usize> = (0..corpus.ids.len())
         .filter(|&i| corpus.folds[i] == fold)
         .collect();
+    if test.is_empty() {
+        return Err(cli::runtime(format!(
+            "fold {fold} has no sentences to test on"
+        )));
+    }
+    if o.batch_size > train.len() {
+        return Err(cli::usage(format!(
+            "--batch-size {}: fold {fold} leaves {} training sentences",
+            o.batch_size,
+            train.len()
+        )));
+    }
 
     let mut model = M::new(o.seed);
-    match o.embeddings.as_str() {
-        "glove" => model.set_table(corpus.table.clone(), false),
-        "static" => model.set_table(corpus.table.clone(), true),
-        _ => {} // random: the layer's own N(0, 1) initialisation
+    match o.embeddings {
+        Embeddings::Glove => model.set_table(corpus.table.clone(), false),
+        Embeddings::Static => model.set_table(corpus.table.clone(), true),
+        Embeddings::Random => {} // the layer's own N(0, 1) initialisation
     }
     let tape = Tape::new();
     model.trace(&tape);
@@ -365,9 +396,7 @@ fn run_fold<M: SentenceModel>(o: &Options, corpus: &Corpus, fold: u8) -> FoldRes
         if improved {
             best_dev = dev_accuracy;
             selected = last;
-            if o.out.is_some() {
-                best_weights = shapetorch::nn::weights::to_bytes(&mut model).ok();
-            }
+            best_weights = Some(shapetorch::nn::weights::to_bytes(&mut model)?);
         }
         println!(
             "fold {fold} epoch {epoch}: train loss {:.4}, dev accuracy {}, test accuracy \
@@ -386,25 +415,29 @@ fn run_fold<M: SentenceModel>(o: &Options, corpus: &Corpus, fold: u8) -> FoldRes
             start.elapsed().as_secs_f64()
         );
     }
-    if let (Some(out), Some(bytes)) = (&o.out, best_weights) {
-        match std::fs::write(out, bytes) {
-            Ok(()) => println!("weights saved to {}", out.display()),
-            Err(e) => eprintln!("could not save the weights to {}: {e}", out.display()),
-        }
+    if let Some(bytes) = best_weights {
+        let out = o.out();
+        std::fs::write(&out, bytes).map_err(|e| {
+            cli::runtime(format!(
+                "could not save the weights to {}: {e}",
+                out.display()
+            ))
+        })?;
+        println!("weights saved to {}", out.display());
     }
-    FoldResult { selected, last }
+    Ok(FoldResult { selected, last })
 }
 
 /// Classifies `o.predict`'s sentences with the weights saved at `o.out`.
-fn classify<M: SentenceModel>(o: &Options, corpus: &Corpus) -> Result<(), String> {
-    let weights = o.out.as_ref().expect("a default is set");
+fn classify<M: SentenceModel>(o: &Cli, corpus: &Corpus) -> Result<(), Failure> {
+    let weights = o.out();
     let mut model = M::new(o.seed);
-    model.load(weights).map_err(|e| match e {
-        shapetorch::Error::Io { .. } => format!(
+    model.load(&weights).map_err(|e| match e {
+        shapetorch::Error::Io { .. } if !weights.exists() => cli::runtime(format!(
             "{e}\n(train first: cargo run --release --example sentiment_cnn -- --model {})",
-            o.model
-        ),
-        _ => e.to_string(),
+            o.model.as_str()
+        )),
+        _ => cli::runtime(e),
     })?;
     model.eval();
     let ids: Vec<Vec<usize>> = o
@@ -424,34 +457,27 @@ fn classify<M: SentenceModel>(o: &Options, corpus: &Corpus) -> Result<(), String
 }
 
 fn main() {
-    let o = match parse_options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("sentiment_cnn: {e}");
-            std::process::exit(2);
-        }
-    };
-    let corpus = match load(&o) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sentiment_cnn: {e}");
-            std::process::exit(1);
-        }
-    };
+    let o = Cli::parse();
+    cli::exit_on("sentiment_cnn", run(&o));
+}
+
+/// Everything after parsing: `--out` checked (when training), the data loaded, then
+/// classification or training.
+fn run(o: &Cli) -> Result<(), Failure> {
+    cli::use_threads(o.threads)?;
+    if o.predict.is_empty() {
+        cli::check_writable("--out", &o.out())?;
+    }
+    let corpus = load(o)?;
     if !o.predict.is_empty() {
-        let result = match o.model.as_str() {
-            "kim" => classify::<Kim>(&o, &corpus),
-            _ => classify::<MinitorchCnn>(&o, &corpus),
+        return match o.model {
+            Model::Kim => classify::<Kim>(o, &corpus),
+            Model::Minitorch => classify::<MinitorchCnn>(o, &corpus),
         };
-        if let Err(e) = result {
-            eprintln!("sentiment_cnn: {e}");
-            std::process::exit(1);
-        }
-        return;
     }
     println!(
-        "model {}, embeddings {}, {} epochs, batch {}, Adam lr {}, seed {}, {} threads",
-        o.model,
+        "model {}, embeddings {:?}, {} epochs, batch {}, Adam lr {}, seed {}, {} threads",
+        o.model.as_str(),
         o.embeddings,
         o.epochs,
         o.batch_size,
@@ -463,15 +489,15 @@ fn main() {
     let folds: Vec<u8> = if o.cv {
         (0..10).collect()
     } else {
-        vec![o.fold]
+        vec![o.fold as u8]
     };
     let (mut selected, mut last) = (Vec::new(), Vec::new());
     for &fold in &folds {
         // on one of rayon's threads (see mnist_lenet)
-        let result = rayon::scope(|_| match o.model.as_str() {
-            "kim" => run_fold::<Kim>(&o, &corpus, fold),
-            _ => run_fold::<MinitorchCnn>(&o, &corpus, fold),
-        });
+        let result = rayon::scope(|_| match o.model {
+            Model::Kim => run_fold::<Kim>(o, &corpus, fold),
+            Model::Minitorch => run_fold::<MinitorchCnn>(o, &corpus, fold),
+        })?;
         selected.push(result.selected);
         last.push(result.last);
     }
@@ -501,50 +527,152 @@ fn main() {
         println!("  after the last epoch: {:.2} %", last[0]);
     }
     println!("time: {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Smoke test, run by `cargo test` (the example is built with the test harness too).
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("sentiment_cnn").chain(args.iter().copied()))
+    }
 
     #[test]
     fn a_short_run_of_each_model_learns_something() {
-        let mut o = Options {
-            epochs: 1,
-            batch_size: 50,
-            lr: 1e-3,
-            seed: 0,
-            fold: 0,
-            cv: false,
-            embeddings: "glove".into(),
-            model: "kim".into(),
-            data: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data")),
-            out: None,
-            limit: Some(1000),
-            dev_percent: 10,
-            predict: Vec::new(),
-        };
-        let corpus = load(&o).unwrap();
         let dir = std::env::temp_dir().join(format!("shapetorch-sentiment-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        o.out = Some(dir.join("kim.safetensors"));
+        let out = dir.join("kim.safetensors");
+        let mut o = parse(&[
+            "--epochs",
+            "1",
+            "--limit",
+            "1000",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .unwrap();
+        let corpus = load(&o).unwrap();
         // 900 training sentences, one epoch; chance is about 50 %
-        let kim = run_fold::<Kim>(&o, &corpus, 0);
+        let kim = run_fold::<Kim>(&o, &corpus, 0).unwrap();
         assert!(kim.last > 55.0, "Kim's CNN: {} %", kim.last);
         // the saved weights classify sentences given as text
         o.predict = vec!["a gripping , funny film".into(), "dull and boring".into()];
         classify::<Kim>(&o, &corpus).unwrap();
         o.out = Some(dir.join("missing.safetensors"));
-        assert!(classify::<Kim>(&o, &corpus)
-            .unwrap_err()
-            .contains("train first"));
+        let failure = classify::<Kim>(&o, &corpus).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert!(failure.message().contains("train first"));
         o.predict.clear();
-        o.out = None;
-        std::fs::remove_dir_all(&dir).unwrap();
-        o.model = "minitorch".into();
-        o.embeddings = "static".into();
-        let minitorch = run_fold::<MinitorchCnn>(&o, &corpus, 0);
+        o.out = Some(dir.join("minitorch.safetensors"));
+        o.model = Model::Minitorch;
+        o.embeddings = Embeddings::Static;
+        let minitorch = run_fold::<MinitorchCnn>(&o, &corpus, 0).unwrap();
         assert!((0.0..=100.0).contains(&minitorch.last));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn help_lists_each_flag_with_its_default_and_range() {
+        Cli::command().debug_assert();
+        let help = Cli::command().render_help().to_string();
+        for needle in [
+            "--epochs <EPOCHS>",
+            "(at least 1) [default: 10]",
+            "--batch-size <BATCH_SIZE>",
+            "[default: 50]",
+            "--lr <LR>",
+            "finite number above 0 [default: 0.001]",
+            "--seed <SEED>",
+            "--fold <FOLD>",
+            "(0 to 9); the others train [default: 0]",
+            "--cv",
+            "--embeddings <EMBEDDINGS>",
+            "[possible values: glove, static, random]",
+            "--model <MODEL>",
+            "[possible values: kim, minitorch]",
+            "--threads <THREADS>",
+            "--data <DATA>",
+            "--out <OUT>",
+            "--limit <LIMIT>",
+            "--dev-percent <DEV_PERCENT>",
+            "(0 to 99; 0: the last epoch) [default: 10]",
+            "--predict <SENTENCE>",
+            "-h, --help",
+        ] {
+            assert!(help.contains(needle), "`{needle}` is not in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn values_out_of_range_are_usage_errors_and_files_runtime_errors() {
+        for (args, needle) in [
+            (&["--fold", "10"][..], "10 is not in 0..=9"),
+            (&["--dev-percent", "100"], "100 is not in 0..=99"),
+            (&["--lr", "nan"], "NaN is not a finite number above 0"),
+            (&["--epochs", "0"], "0 is below 1"),
+            (&["--embeddings", "word2vec"], "invalid value 'word2vec'"),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(needle), "{args:?}: {err}");
+        }
+        let dir =
+            std::env::temp_dir().join(format!("shapetorch-sentiment-cli-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("mr")).unwrap();
+        // an unwritable --out is found before the data is read
+        let nowhere = dir.join("none").join("w.safetensors");
+        let o = parse(&["--out", nowhere.to_str().unwrap()]).unwrap();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert!(
+            failure.message().starts_with("--out "),
+            "{}",
+            failure.message()
+        );
+        // a 0-byte MR file: an error, not an accuracy of 0.00 % with exit code 0
+        std::fs::write(dir.join("mr/mr.tsv"), b"").unwrap();
+        let out = dir.join("w.safetensors");
+        let o = parse(&[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .unwrap();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert!(
+            failure.message().ends_with("found an empty file"),
+            "{}",
+            failure.message()
+        );
+        // GloVe values that are not finite: an error naming the line and the word
+        std::fs::write(dir.join("mr/mr.tsv"), "label\tfold\tsentence\n1\t0\tgood\n").unwrap();
+        std::fs::create_dir_all(dir.join("glove50-mr")).unwrap();
+        std::fs::write(dir.join("glove50-mr/glove50-mr.txt"), "good nan\n").unwrap();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        assert!(
+            failure
+                .message()
+                .ends_with(":1: value 1 of `good` is not a finite number: `nan`"),
+            "{}",
+            failure.message()
+        );
+        // the real data with a batch larger than the training sentences
+        let o = parse(&["--batch-size", "9000", "--out", out.to_str().unwrap()]).unwrap();
+        let failure = run(&o).unwrap_err();
+        assert_eq!(failure.exit_code(), 2);
+        assert!(
+            failure
+                .message()
+                .starts_with("--batch-size 9000: fold 0 leaves"),
+            "{}",
+            failure.message()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

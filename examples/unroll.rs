@@ -1,10 +1,18 @@
 //! The lecture's worked example of *unroll*: a 1-D convolution as a matrix multiply.
 //!
-//! Run with `cargo run --example unroll`.
+//! Run with `cargo run --example unroll` (no flags; `--help` says so).
 
+use clap::Parser;
 use shapetorch::prelude::*;
 
+/// The lecture's worked example of unroll: a 1-D convolution as a matrix multiply, printed
+/// step by step (no flags).
+#[derive(Parser, Debug)]
+#[command(name = "unroll")]
+struct Cli {}
+
 fn main() -> shapetorch::Result<()> {
+    Cli::parse();
     // One channel: input of length T = 6, kernel of width K = 3.
     let input = Tensor1::<f32, 6>::from_slice(&[1., 2., 3., 4., 5., 6.])?;
     let unrolled: Tensor2<f32, 6, 3> = input.unroll::<3>();

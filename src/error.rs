@@ -46,6 +46,15 @@ pub enum Error {
         bound: usize,
     },
 
+    /// An argument outside the values an operation accepts (a split fraction above 1, a
+    /// length of 0), named with its value.
+    InvalidArgument {
+        /// The operation (or settings struct) that got it.
+        op: &'static str,
+        /// Which argument, its value and what it must be, in words.
+        message: String,
+    },
+
     // ---- Files ----
     /// A file that cannot be opened, read or written.
     Io {
@@ -53,6 +62,12 @@ pub enum Error {
         file: String,
         /// What failed and what the operating system said (`cannot read: ...`).
         message: String,
+    },
+    /// The memory to hold a file's contents could not be allocated (the standard library
+    /// reports a failed allocation while reading as out of memory, not as a read error).
+    OutOfMemory {
+        /// The file.
+        file: String,
     },
     /// A line of a text file (word vectors, sentences) that does not parse.
     Parse {
@@ -91,6 +106,26 @@ pub enum Error {
         expected: usize,
         /// The length in bytes of the file.
         found: usize,
+    },
+    /// A gzip'd IDX file whose header declares more data than its compressed bytes can hold:
+    /// deflate inflates a byte to at most [`MAX_DEFLATE_RATIO`](crate::data::mnist::MAX_DEFLATE_RATIO)
+    /// bytes, so the file is refused before anything past its header is inflated.
+    IdxTooLarge {
+        /// The file.
+        file: String,
+        /// The length in bytes that the header implies.
+        declared: u128,
+        /// The gzip'd file's length in bytes.
+        compressed: usize,
+    },
+    /// Images whose size is not the one a model takes (MNIST's are 28 x 28).
+    ImageSize {
+        /// Where the images came from (a file or a directory).
+        file: String,
+        /// The `[rows, cols]` the model takes.
+        expected: [usize; 2],
+        /// The `[rows, cols]` of the images.
+        found: [usize; 2],
     },
     /// An images file and a labels file that hold different numbers of examples.
     CountMismatch {
@@ -195,7 +230,12 @@ impl fmt::Display for Error {
                 "{op}: index {value} at {position:?} is out of range: the values must lie in \
                  0..{bound}"
             ),
+            Error::InvalidArgument { op, message } => write!(f, "{op}: {message}"),
             Error::Io { file, message } => write!(f, "{file}: {message}"),
+            Error::OutOfMemory { file } => write!(
+                f,
+                "{file}: out of memory: its contents do not fit in the memory left"
+            ),
             Error::Parse {
                 file,
                 line,
@@ -230,6 +270,23 @@ impl fmt::Display for Error {
                 f,
                 "{file}: longer than its IDX header says: the header needs {expected} bytes, \
                  the file has {found}"
+            ),
+            Error::IdxTooLarge {
+                file,
+                declared,
+                compressed,
+            } => write!(
+                f,
+                "{file}: its IDX header declares {declared} bytes, more than a gzip stream of \
+                 {compressed} bytes can inflate to"
+            ),
+            Error::ImageSize {
+                file,
+                expected: [er, ec],
+                found: [fr, fc],
+            } => write!(
+                f,
+                "{file}: the images are {fr} x {fc}, the model takes {er} x {ec}"
             ),
             Error::CountMismatch {
                 images,

@@ -37,6 +37,7 @@ pub mod autodiff;
 pub mod data;
 pub mod element;
 pub mod error;
+mod files;
 pub mod gradcheck;
 pub mod memory;
 pub mod nn;

@@ -64,3 +64,67 @@ fn a_custom_op_composes_with_built_in_ops_on_one_tape() {
     assert!(!hypot(&b, &b).is_traced());
     assert!(tape.is_empty());
 }
+
+/// A custom op whose backward pass adds a gradient one element short: `backward()` stops in
+/// that pass, naming the op and both lengths (it used to go on, and a later op or
+/// `grads.get` panicked without saying which op was wrong).
+fn sum_with_a_short_gradient<S: Shape>(x: &Tensor<f64, S>) -> Tensor<f64, ()> {
+    let (x_id, len) = (x.id(), x.numel());
+    let total = x.as_slice().iter().sum::<f64>();
+    Tensor::from_op("short_sum", (), vec![total], &[x], move |grad_y, grads| {
+        for g in grads.accumulator(x_id, len - 1) {
+            *g += grad_y[0];
+        }
+    })
+}
+
+#[test]
+#[should_panic(
+    expected = "autodiff: the backward pass of `short_sum` adds a gradient of 2 elements to an \
+                input of 3 elements"
+)]
+fn a_custom_op_with_a_gradient_of_the_wrong_length_is_named_when_backward_runs() {
+    let tape = Tape::new();
+    let x = Tensor1::<f64, 3>::ones().trace(&tape);
+    sum_with_a_short_gradient(&x).backward();
+}
+
+#[test]
+#[should_panic(expected = "the backward pass of `short_sum` adds a gradient of 2 elements")]
+fn the_wrong_length_is_caught_on_a_computed_input_too() {
+    let tape = Tape::new();
+    let x = Tensor1::<f64, 3>::ones().trace(&tape);
+    // the wrong gradient would reach `exp`'s backward pass, a built-in op
+    sum_with_a_short_gradient(&x.exp()).backward();
+}
+
+/// `trace()` on a computed tensor: its gradient is kept for `grads.get` and still flows to
+/// the tensors it was computed from (PyTorch's `retain_grad()`). It used to be lost: the
+/// tensor kept the id of its op's output, whose gradient the backward walk consumes.
+#[test]
+fn trace_on_a_computed_tensor_keeps_its_gradient_and_the_inputs_gradients() {
+    let tape = Tape::new();
+    let x = Tensor1::<f64, 3>::from_slice(&[0.5, -1.0, 2.0])
+        .unwrap()
+        .trace(&tape);
+    let h = x.exp().trace(&tape);
+    let loss = (&h * &h).sum_all(); // sum(e^2x)
+    let grads = loss.backward();
+    let h_values = h.to_vec();
+    let grad_h = grads.get(&h).expect("the computed tensor's gradient");
+    let grad_x = grads.get(&x).expect("the input's gradient");
+    for i in 0..3 {
+        // d/dh sum(h²) = 2h; d/dx = 2h · e^x = 2h²
+        assert!((grad_h.as_slice()[i] - 2.0 * h_values[i]).abs() < 1e-12);
+        assert!((grad_x.as_slice()[i] - 2.0 * h_values[i] * h_values[i]).abs() < 1e-12);
+    }
+    // the next step starts afresh: a tensor of the last step traced again is a plain leaf
+    let again = h.trace(&tape);
+    let grads = again.sum_all().backward();
+    assert_eq!(grads.get(&again).unwrap().to_vec(), vec![1.0; 3]);
+    assert!(grads.get(&x).is_none());
+    // untraced values computed from constants become leaves, as before
+    let c = Tensor1::<f64, 3>::ones().exp().trace(&tape);
+    let grads = c.mul_scalar(2.0).sum_all().backward();
+    assert_eq!(grads.get(&c).unwrap().to_vec(), vec![2.0; 3]);
+}

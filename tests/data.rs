@@ -87,7 +87,7 @@ fn assert_bits_eq(what: &str, got: &[f32], expected: &[f32]) {
 
 #[test]
 fn mnist1d_reproduces_the_official_files() {
-    let data = Mnist1d::generate(&Mnist1dArgs::default());
+    let data = Mnist1d::generate(&Mnist1dArgs::default()).unwrap();
     assert_eq!(data.train_y, read_u8("train_y.u8"));
     assert_eq!(data.test_y, read_u8("test_y.u8"));
     assert_bits_eq("train_x", &data.train_x, &read_f32("train_x.f32"));

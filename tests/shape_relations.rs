@@ -107,7 +107,7 @@ fn linear_checks_runtime_features_when_it_runs() {
 
 #[test]
 #[should_panic(
-    expected = "convolution: the bias length differs from the weight's output channels: 3 vs 4"
+    expected = "conv1d: the bias length differs from the weight's output channels: 3 vs 4"
 )]
 fn conv_bias_of_runtime_length_is_checked_when_it_runs() {
     let x = Tensor3::<f64, 1, 2, 6>::zeros();
@@ -123,11 +123,21 @@ fn max_over_an_empty_runtime_axis_panics_naming_op_and_axis() {
     let _ = x.max::<0>();
 }
 
+/// `torch.mean(torch.zeros(0, 3), 0)` is `[nan, nan, nan]` (0/0), as `mean_all` of an empty
+/// tensor; the elements that are not there get no gradient. (A static empty axis is a compile
+/// error.)
 #[test]
-#[should_panic(expected = "mean: axis 0 is empty (size 0)")]
-fn mean_over_an_empty_runtime_axis_panics_naming_op_and_axis() {
-    let x = Tensor::<f64, (usize, Dim<3>)>::zeros_shaped((0, Dim));
-    let _ = x.mean::<0>();
+fn mean_over_an_empty_runtime_axis_is_nan_as_in_pytorch() {
+    let tape = Tape::new();
+    let x = Tensor::<f64, (usize, Dim<3>)>::zeros_shaped((0, Dim)).trace(&tape);
+    let m = x.mean::<0>();
+    assert_eq!(m.dims(), [3]);
+    assert!(m.as_slice().iter().all(|v| v.is_nan()), "{:?}", m.to_vec());
+    let grads = m.sum_all().backward();
+    assert_eq!(grads.get(&x).unwrap().numel(), 0);
+    // an empty outer axis: no slices, an empty result
+    let y = Tensor::<f64, (Dim<2>, usize)>::zeros_shaped((Dim, 0));
+    assert_eq!(y.mean::<0>().numel(), 0);
 }
 
 #[test]

@@ -217,3 +217,47 @@ fn random_mutations_of_a_good_file_load_correctly_or_give_an_error() {
         "{errors} errors, {loads} loads"
     );
 }
+
+/// Files are checked before they are read: a file longer than any safetensors file of the
+/// model's weights (here a sparse file of 200 MB: no disk, but reading it took 200 MB of
+/// memory) is refused from its length, and devices and FIFOs from their metadata (`/dev/zero`
+/// grew the process to gigabytes; a FIFO blocked in `open`).
+#[test]
+fn oversized_files_devices_and_fifos_are_refused_before_they_are_read() {
+    let dir = std::env::temp_dir().join(format!("shapetorch-weights-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.safetensors");
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(200_000_000)
+        .unwrap();
+    let mut net = Net::new(1);
+    let before = bits(&mut net);
+    let err = net.load(&path).unwrap_err();
+    // Net's values: (6*4 + 4 + 4*3 + 3) f32s = 172 bytes
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: not a valid safetensors file: the file has 200000000 bytes, more than a \
+             safetensors file of this model's weights can have (172 bytes of values, 8 bytes \
+             and a header of at most 100000000: 100000180)",
+            path.display()
+        )
+    );
+    assert_eq!(bits(&mut net), before);
+    #[cfg(unix)]
+    {
+        let err = net.load("/dev/zero").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: cannot read: not a regular file but a character device"
+        );
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = net.load(&fifo).unwrap_err();
+            assert!(err.to_string().ends_with("a FIFO (named pipe)"), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

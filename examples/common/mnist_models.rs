@@ -74,6 +74,28 @@ impl MinitorchNet {
     }
 }
 
+/// The models by their names on the command line (`--model lenet|lenet5|minitorch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelName {
+    /// `LeNet`: 32/64 channels, 1024 → 128 → 10.
+    Lenet,
+    /// `LeNet5`: the classic 6/16 channels, 256 → 120 → 84 → 10.
+    Lenet5,
+    /// `MinitorchNet`: the lecture's network (its convolutions, average pooling, dropout).
+    Minitorch,
+}
+
+impl ModelName {
+    /// The name as written on the command line and in file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelName::Lenet => LeNet::NAME,
+            ModelName::Lenet5 => LeNet5::NAME,
+            ModelName::Minitorch => MinitorchNet::NAME,
+        }
+    }
+}
+
 /// What training and prediction need of a model.
 pub trait MnistModel: Module<f32> + Init {
     /// The model's name on the command line.

@@ -27,6 +27,11 @@
 //!   [`Tape::no_grad`] to record nothing (like `torch.no_grad()`): its results are untraced.
 //! - **One tape per computation.** An op whose inputs are traced on two different tapes panics:
 //!   trace everything one loss depends on on one tape, or `detach()` what should be a constant.
+//! - **Intermediate gradients on request.** `h.trace(&tape)` on a tensor computed in this step
+//!   keeps `h` in the computation and its gradient in the `Gradients` (`retain_grad()`).
+//! - **Gradients are checked as they are added.** The tape keeps each op's name and its inputs'
+//!   sizes; a backward pass (a custom op's, say) that adds a gradient of the wrong length
+//!   panics at once, naming the op.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -60,14 +65,24 @@ impl TensorId {
 /// One op's backward pass: given the gradient of its output, add to its inputs' gradients.
 pub type BackwardFn<E> = Box<dyn FnOnce(&[E], &mut Gradients<E>) + Send>;
 
+/// What the tape knows of one recorded op: its name and sizes, to check the gradients its
+/// backward pass adds (and to name it when one is wrong), and the pass itself.
 struct Entry<E: Element> {
     output: TensorId,
+    /// Elements in the output: the length of the gradient the pass receives.
+    output_len: usize,
+    op: &'static str,
+    /// Each traced input's id and element count: the length its gradient must have.
+    inputs: Vec<(TensorId, usize)>,
     backward: BackwardFn<E>,
 }
 
 struct TapeState<E: Element> {
     /// Ops recorded since the last backward, oldest first.
     entries: Vec<Entry<E>>,
+    /// Computed tensors of this generation whose gradient `backward()` keeps (they were passed
+    /// to `trace`): `grads.get` finds it, as PyTorch's `retain_grad()`.
+    retained: Vec<TensorId>,
     /// How many times the log was consumed (by `backward` or `clear`).
     generation: u64,
     /// Live [`NoGrad`] guards: while above 0, nothing is recorded.
@@ -113,6 +128,7 @@ impl<E: Element> Tape<E> {
     pub fn new() -> Self {
         Tape(Arc::new(Mutex::new(TapeState {
             entries: Vec::new(),
+            retained: Vec::new(),
             generation: 0,
             paused: 0,
         })))
@@ -139,6 +155,7 @@ impl<E: Element> Tape<E> {
         let dropped = {
             let mut state = self.lock();
             state.generation += 1;
+            state.retained.clear();
             std::mem::take(&mut state.entries)
         };
         drop(dropped); // outside the lock: closures drop tensors' buffers
@@ -169,18 +186,26 @@ impl<E: Element> Tape<E> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records `backward` for the op that made `output`; returns the output's trace, or `None`
-    /// (and records nothing) while a [`NoGrad`] guard lives.
-    fn record(&self, output: TensorId, backward: BackwardFn<E>) -> Option<Trace<E>> {
+    /// Records `entry`; returns its output's trace, or `None` (and records nothing) while a
+    /// [`NoGrad`] guard lives.
+    fn record(&self, entry: Entry<E>) -> Option<Trace<E>> {
         let mut state = self.lock();
         if state.paused > 0 {
             return None;
         }
-        state.entries.push(Entry { output, backward });
+        state.entries.push(entry);
         Some(Trace {
             tape: self.clone(),
             made_in: Some(state.generation),
         })
+    }
+
+    /// Keeps the gradient of the computed tensor `id` in the next `backward()`'s result.
+    fn retain(&self, id: TensorId) {
+        let mut state = self.lock();
+        if !state.retained.contains(&id) {
+            state.retained.push(id);
+        }
     }
 }
 
@@ -216,19 +241,39 @@ impl<E: Element> Trace<E> {
         &self.tape
     }
 
-    /// Records an op with these input traces and returns its output's trace: `None` when no
-    /// input is traced (the op costs its forward pass only) or the tape is paused.
+    /// Traces, on `tape`, the tensor `id` that carries this trace: what `tensor.trace(&tape)`
+    /// does. A leaf, or a tensor of an earlier generation or another tape, becomes a leaf of
+    /// `tape` (`None` here: the caller makes the leaf). A tensor computed on `tape` in this
+    /// generation keeps its trace, so its gradient still flows to its inputs, and `tape` keeps
+    /// its gradient for `grads.get` too (`Some`, the same trace).
+    pub(crate) fn retrace(&self, id: TensorId, tape: &Tape<E>) -> Option<Trace<E>> {
+        let computed_now = self.tape == *tape && self.made_in == Some(tape.generation());
+        computed_now.then(|| {
+            tape.retain(id);
+            self.clone()
+        })
+    }
+
+    /// Records an op with these inputs (each one's trace, id and element count) and returns
+    /// its output's trace: `None` when no input is traced (the op costs its forward pass only)
+    /// or the tape is paused. The tape keeps `op`, the output's length and the traced inputs'
+    /// lengths, to check the gradients `backward` adds.
     ///
     /// Panics, naming `op`, when the inputs carry two different tapes, or when one was made
     /// before its tape's last `backward()` (its ops are gone, so no gradient could reach it).
     pub(crate) fn record(
-        op: &str,
-        inputs: &[Option<&Trace<E>>],
-        output: TensorId,
+        op: &'static str,
+        inputs: &[(Option<&Trace<E>>, TensorId, usize)],
+        (output, output_len): (TensorId, usize),
         backward: BackwardFn<E>,
     ) -> Option<Trace<E>> {
+        let traced = || {
+            inputs
+                .iter()
+                .filter_map(|(trace, id, len)| trace.map(|t| (t, *id, *len)))
+        };
         let mut tape: Option<&Tape<E>> = None;
-        for trace in inputs.iter().flatten() {
+        for (trace, _, _) in traced() {
             match tape {
                 None => tape = Some(&trace.tape),
                 Some(t) => assert!(
@@ -241,7 +286,7 @@ impl<E: Element> Trace<E> {
         }
         let tape = tape?;
         let generation = tape.generation();
-        for trace in inputs.iter().flatten() {
+        for (trace, _, _) in traced() {
             if let Some(made_in) = trace.made_in {
                 assert!(
                     made_in == generation,
@@ -251,14 +296,20 @@ impl<E: Element> Trace<E> {
                 );
             }
         }
-        tape.record(output, backward)
+        tape.record(Entry {
+            output,
+            output_len,
+            op,
+            inputs: traced().map(|(_, id, len)| (id, len)).collect(),
+            backward,
+        })
     }
 
     /// Walks the ops recorded in this generation from the newest to the oldest, starting from
     /// `loss` (gradient 1), and returns the gradients of every traced tensor the loss depends
     /// on. Consumes the recorded ops and starts the next generation; the log keeps its capacity.
     pub(crate) fn backward(&self, loss: TensorId) -> Gradients<E> {
-        let mut entries = {
+        let (mut entries, retained) = {
             let mut state = self.tape.lock();
             if let Some(made_in) = self.made_in {
                 assert!(
@@ -269,16 +320,37 @@ impl<E: Element> Trace<E> {
                 );
             }
             state.generation += 1;
-            std::mem::take(&mut state.entries)
+            (
+                std::mem::take(&mut state.entries),
+                std::mem::take(&mut state.retained),
+            )
         };
         let mut grads = Gradients::seeded(loss);
         // Ids grow with creation, so sorting restores creation order (a no-op for one thread).
         entries.sort_by_key(|e| e.output);
         for entry in entries.drain(..).rev() {
             // Every consumer of `entry.output` was recorded later, so its gradient is final.
-            if let Some(grad_out) = grads.grads.remove(&entry.output) {
-                (entry.backward)(&grad_out, &mut grads);
+            let Some(grad_out) = grads.grads.remove(&entry.output) else {
+                continue;
+            };
+            // A closure that added to a tensor it did not list as an input is caught here.
+            assert_eq!(
+                grad_out.len(),
+                entry.output_len,
+                "autodiff: the gradient of the output of `{}` has {} elements, the output has \
+                 {}: the backward pass of an op that used it added a gradient of the wrong length",
+                entry.op,
+                grad_out.len(),
+                entry.output_len
+            );
+            if retained.contains(&entry.output) {
+                grads
+                    .grads
+                    .insert(entry.output, Buffer::from(grad_out.to_vec()));
             }
+            grads.running = Some((entry.op, entry.inputs));
+            (entry.backward)(&grad_out, &mut grads);
+            grads.running = None;
         }
         let mut state = self.tape.lock();
         if state.entries.is_empty() {
@@ -291,11 +363,15 @@ impl<E: Element> Trace<E> {
 /// Gradients from one `backward()`, keyed by tensor id.
 ///
 /// Holds the gradient of every traced tensor that the loss depends on and that no op produced
-/// (parameters and traced inputs). Gradients of intermediate results are freed as soon as the
-/// walk has passed them. Typed access (`grads.get(&w)`, `grads.take(&w)`) is in
+/// (parameters and traced inputs), and of every computed tensor passed to `trace` in the
+/// step. Gradients of other intermediate results are freed as soon as the walk has passed
+/// them. Typed access (`grads.get(&w)`, `grads.take(&w)`) is in
 /// [`crate::tensor`].
 pub struct Gradients<E: Element> {
     grads: HashMap<TensorId, Buffer<E>>,
+    /// While an op's backward pass runs: its name and its traced inputs' ids and lengths, which
+    /// [`accumulator`](Self::accumulator) checks.
+    running: Option<(&'static str, Vec<(TensorId, usize)>)>,
 }
 
 impl<E: Element> std::fmt::Debug for Gradients<E> {
@@ -309,7 +385,10 @@ impl<E: Element> Gradients<E> {
     pub(crate) fn seeded(loss: TensorId) -> Self {
         let mut grads = HashMap::new();
         grads.insert(loss, Buffer::from(vec![E::one()]));
-        Gradients { grads }
+        Gradients {
+            grads,
+            running: None,
+        }
     }
 
     /// The raw gradient of a tensor id, row-major.
@@ -335,13 +414,26 @@ impl<E: Element> Gradients<E> {
     /// The gradient buffer of `id` for a backward closure to add into: zeros of length `len`
     /// the first time, the sum so far after that.
     ///
-    /// Panics when an earlier call gave `id` another length (a bug in a backward closure).
+    /// Panics, naming the op whose backward pass is running, when `len` is not the element
+    /// count of the input `id` (as recorded with the op), or when an earlier call gave `id`
+    /// another length: a bug in a backward closure, caught where it happens rather than in a
+    /// later op.
     pub fn accumulator(&mut self, id: TensorId, len: usize) -> &mut [E] {
+        let op = self.running.as_ref().map_or("an op", |(op, _)| *op);
+        if let Some((_, inputs)) = &self.running {
+            if let Some(&(_, expected)) = inputs.iter().find(|(input, _)| *input == id) {
+                assert!(
+                    expected == len,
+                    "autodiff: the backward pass of `{op}` adds a gradient of {len} elements to \
+                     an input of {expected} elements"
+                );
+            }
+        }
         let buf = self.grads.entry(id).or_insert_with(|| Buffer::zeroed(len));
-        assert_eq!(
-            buf.len(),
-            len,
-            "autodiff: a backward pass added a gradient of {len} elements to a tensor of {}",
+        assert!(
+            buf.len() == len,
+            "autodiff: the backward pass of `{op}` adds a gradient of {len} elements to a \
+             tensor whose gradient has {} elements",
             buf.len()
         );
         buf

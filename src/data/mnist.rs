@@ -29,13 +29,13 @@
 //! The repository ships the full data set in `data/mnist/` (`Mnist::load_dir("data/mnist")`
 //! from the repository root gives the 60,000 training and 10,000 test digits).
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
+use crate::files::{open_regular, read_at_most, read_error, read_expected};
 
 /// The magic number of an IDX file of unsigned bytes with 3 dims (images).
 const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -82,17 +82,28 @@ impl Split {
 impl Mnist {
     /// Reads an images file and a labels file from any readers (a `File`, a byte slice
     /// `&bytes[..]`), each raw IDX or gzip'd IDX. Errors name the readers `images` and `labels`.
+    ///
+    /// Each header is read and checked first, and the data after it is read up to the length
+    /// the header declares, into memory that grows as the bytes arrive: a file that claims
+    /// more than it holds costs only what it holds. A gzip'd file is held compressed and
+    /// inflated after its header is checked against the most its compressed bytes can hold.
     pub fn read(images: impl Read, labels: impl Read) -> Result<Mnist> {
-        Self::read_named(images, "images", labels, "labels")
+        let images = read_idx(images, None, "images", IMAGES)?;
+        let labels = read_idx(labels, None, "labels", LABELS)?;
+        Self::from_parts(images, "images", labels, "labels")
     }
 
-    /// Reads the images file and the labels file at these paths, raw IDX or gzip'd IDX.
+    /// Reads the images file and the labels file at these paths, raw IDX or gzip'd IDX. Only
+    /// regular files are read (a FIFO or a device is an error before it is opened), and a raw
+    /// file's length is checked against its header before its data is read.
     pub fn open(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Mnist> {
         let (images, labels) = (images.as_ref(), labels.as_ref());
         let (images_name, labels_name) = (display(images), display(labels));
-        let images_file = File::open(images).map_err(|e| io_error(&images_name, e))?;
-        let labels_file = File::open(labels).map_err(|e| io_error(&labels_name, e))?;
-        Self::read_named(images_file, &images_name, labels_file, &labels_name)
+        let (images_file, images_len) = open_regular(images, &images_name)?;
+        let (labels_file, labels_len) = open_regular(labels, &labels_name)?;
+        let images = read_idx(images_file, Some(images_len), &images_name, IMAGES)?;
+        let labels = read_idx(labels_file, Some(labels_len), &labels_name, LABELS)?;
+        Self::from_parts(images, &images_name, labels, &labels_name)
     }
 
     /// Reads one split from a directory holding the standard file names, each either gzip'd
@@ -130,25 +141,52 @@ impl Mnist {
         &self.images[n * size..][..size]
     }
 
-    fn read_named(
-        images: impl Read,
-        images_name: &str,
-        labels: impl Read,
-        labels_name: &str,
-    ) -> Result<Mnist> {
-        let (count, rows, cols, images) = parse_images(&decode(images, images_name)?, images_name)?;
-        let labels = parse_labels(&decode(labels, labels_name)?, labels_name)?;
-        if labels.len() != count {
+    /// `Ok` when the images are `rows x cols` (what a model takes: 28 x 28 for the MNIST
+    /// models), else an error naming `source` (the file or directory they came from) and both
+    /// sizes. Call it after loading, before batches are made ([`batch`](Self::batch) panics on
+    /// another size).
+    ///
+    /// ```
+    /// use shapetorch::data::mnist::Mnist;
+    /// let images = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4];
+    /// let set = Mnist::read(&images[..], &[0, 0, 8, 1, 0, 0, 0, 1, 5][..]).unwrap();
+    /// let err = set.check_image_size("tiny", 28, 28).unwrap_err();
+    /// assert_eq!(err.to_string(), "tiny: the images are 2 x 2, the model takes 28 x 28");
+    /// ```
+    pub fn check_image_size(&self, source: &str, rows: usize, cols: usize) -> Result<()> {
+        if (self.rows, self.cols) == (rows, cols) {
+            return Ok(());
+        }
+        Err(Error::ImageSize {
+            file: source.to_string(),
+            expected: [rows, cols],
+            found: [self.rows, self.cols],
+        })
+    }
+
+    fn from_parts(images: Idx, images_name: &str, labels: Idx, labels_name: &str) -> Result<Mnist> {
+        let [count, rows, cols] = images.sizes[..] else {
+            unreachable!("an images header has 3 sizes")
+        };
+        if let Some(index) = labels.data.iter().position(|&l| l > MAX_LABEL) {
+            return Err(Error::LabelRange {
+                file: labels_name.to_string(),
+                index,
+                found: labels.data[index],
+                max: MAX_LABEL,
+            });
+        }
+        if labels.data.len() != count {
             return Err(Error::CountMismatch {
                 images: images_name.to_string(),
                 image_count: count,
                 labels: labels_name.to_string(),
-                label_count: labels.len(),
+                label_count: labels.data.len(),
             });
         }
         Ok(Mnist {
-            images,
-            labels,
+            images: images.data,
+            labels: labels.data,
             count,
             rows,
             cols,
@@ -156,81 +194,166 @@ impl Mnist {
     }
 }
 
-/// All bytes of `reader`, gunzipped if they start with gzip's magic bytes `1f 8b` (an IDX file
-/// starts with `00 00`, so the two cannot be confused).
-fn decode(mut reader: impl Read, file: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error(file, e))?;
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(bytes);
-    }
-    // MultiGzDecoder: a gzip file may hold several members, read one after the other. It
-    // checks each member's CRC and length, so a cut-short download is an error here.
-    let mut raw = Vec::new();
-    MultiGzDecoder::new(&bytes[..])
-        .read_to_end(&mut raw)
-        .map_err(|e| Error::Gzip {
-            file: file.to_string(),
-            message: e.to_string(),
-        })?;
-    Ok(raw)
-}
+/// The most bytes deflate (gzip's compression) can inflate one compressed byte to: a match of
+/// 258 bytes costs at least two bits, so 258 * 4 = 1032. A gzip'd IDX file whose header
+/// declares more than this many times the file's length cannot hold that data.
+pub const MAX_DEFLATE_RATIO: u128 = 1032;
 
-/// The header of an IDX file: its magic number checked against `magic`, then `dims` sizes.
-fn header(
-    bytes: &[u8],
-    file: &str,
-    kind: &'static str,
+/// What an IDX file should hold: its name in messages, its magic number and its rank.
+struct Kind {
+    name: &'static str,
     magic: u32,
     dims: usize,
-) -> Result<Vec<usize>> {
-    let header_len = 4 * (1 + dims);
-    let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().unwrap());
-    if bytes.len() < 4 {
-        return Err(length_error(file, header_len, bytes.len()));
+}
+
+/// Images: unsigned bytes, 3 dims (count, rows, cols).
+const IMAGES: Kind = Kind {
+    name: "images",
+    magic: IMAGES_MAGIC,
+    dims: 3,
+};
+
+/// Labels: unsigned bytes, 1 dim (count).
+const LABELS: Kind = Kind {
+    name: "labels",
+    magic: LABELS_MAGIC,
+    dims: 1,
+};
+
+/// An IDX file's sizes (from its header) and data (everything after it).
+struct Idx {
+    sizes: Vec<usize>,
+    data: Vec<u8>,
+}
+
+/// Reads an IDX file of `kind` from `reader`, raw or gzip'd (a file that starts with gzip's
+/// magic bytes `1f 8b`; an IDX file starts with `00 00`, so the two cannot be confused).
+/// `len` is the file's length when known (a regular file): a raw file's header is checked
+/// against it before the data is read.
+fn read_idx(mut reader: impl Read, len: Option<u64>, file: &str, kind: Kind) -> Result<Idx> {
+    let mut start = [0u8; 2];
+    let got = read_full(&mut reader, &mut start).map_err(|e| read_error(file, e))?;
+    let start = &start[..got];
+    if start != [0x1f, 0x8b] {
+        return parse_idx(start.chain(reader), Source::Raw { len }, file, &kind);
     }
-    if word(0) != magic {
+    // gzip: the compressed bytes (as long as the file, at most) are held, and only the header
+    // is inflated before the declared size is checked against what they can hold.
+    let mut compressed = start.to_vec();
+    reader
+        .read_to_end(&mut compressed)
+        .map_err(|e| read_error(file, e))?;
+    // MultiGzDecoder: a gzip file may hold several members, read one after the other. It
+    // checks each member's CRC and length, so a cut-short download is an error here.
+    let source = Source::Gzip {
+        compressed: compressed.len(),
+    };
+    parse_idx(MultiGzDecoder::new(&compressed[..]), source, file, &kind)
+}
+
+/// Where the IDX bytes come from, for the checks before the data is read and for what a read
+/// error means.
+#[derive(Clone, Copy)]
+enum Source {
+    /// The file itself, of this length if known.
+    Raw { len: Option<u64> },
+    /// Inflated from a gzip stream of this many bytes.
+    Gzip { compressed: usize },
+}
+
+impl Source {
+    /// A read error: a format error for a gzip stream (a corrupt or cut-short stream is
+    /// reported by the decoder as a read error), else the system's.
+    fn error(self, file: &str, e: std::io::Error) -> Error {
+        match self {
+            Source::Gzip { .. } if e.kind() != std::io::ErrorKind::OutOfMemory => Error::Gzip {
+                file: file.to_string(),
+                message: e.to_string(),
+            },
+            _ => read_error(file, e),
+        }
+    }
+}
+
+/// Reads and checks the header (magic number, then `kind.dims` big-endian sizes), then the
+/// data: exactly as many bytes as the sizes' product.
+fn parse_idx(mut bytes: impl Read, source: Source, file: &str, kind: &Kind) -> Result<Idx> {
+    let header_len = 4 * (1 + kind.dims);
+    let mut header = vec![0u8; header_len];
+    let got = read_full(&mut bytes, &mut header).map_err(|e| source.error(file, e))?;
+    let word = |i: usize| u32::from_be_bytes(header[4 * i..4 * i + 4].try_into().unwrap());
+    if got < 4 {
+        return Err(length_error(file, header_len as u128, got as u128));
+    }
+    if word(0) != kind.magic {
         return Err(Error::IdxMagic {
             file: file.to_string(),
-            kind,
-            expected: magic,
+            kind: kind.name,
+            expected: kind.magic,
             found: word(0),
         });
     }
-    if bytes.len() < header_len {
-        return Err(length_error(file, header_len, bytes.len()));
+    if got < header_len {
+        return Err(length_error(file, header_len as u128, got as u128));
     }
-    let sizes: Vec<usize> = (1..=dims).map(|i| word(i) as usize).collect();
-    // Sizes are u32s, so the product fits a u128; saturate for the message on 32-bit targets.
-    let data_len = sizes.iter().map(|&n| n as u128).product::<u128>();
-    let expected = usize::try_from(header_len as u128 + data_len).unwrap_or(usize::MAX);
-    if bytes.len() != expected {
-        return Err(length_error(file, expected, bytes.len()));
+    // Sizes are u32s, so the product of three fits a u128.
+    let sizes: Vec<u128> = (1..=kind.dims).map(|i| u128::from(word(i))).collect();
+    let data_len: u128 = sizes.iter().product();
+    let expected = header_len as u128 + data_len;
+    match source {
+        Source::Raw { len: Some(len) } if u128::from(len) != expected => {
+            return Err(length_error(file, expected, u128::from(len)));
+        }
+        Source::Gzip { compressed } if expected > MAX_DEFLATE_RATIO * compressed as u128 => {
+            return Err(Error::IdxTooLarge {
+                file: file.to_string(),
+                declared: expected,
+                compressed,
+            });
+        }
+        _ => {}
     }
-    Ok(sizes)
+    let limit = u64::try_from(data_len).unwrap_or(u64::MAX);
+    let read = match source {
+        // a regular file of the right length: one buffer of the data's size
+        Source::Raw { len: Some(_) } => read_expected(&mut bytes, limit, limit),
+        // else the buffer grows as the bytes arrive, up to what the header declares
+        _ => read_at_most(&mut bytes, limit),
+    };
+    let (data, more) = read.map_err(|e| source.error(file, e))?;
+    if more {
+        // count the rest (without keeping it) to say how long the file is
+        let rest =
+            std::io::copy(&mut bytes, &mut std::io::sink()).map_err(|e| source.error(file, e))?;
+        let found = expected + 1 + u128::from(rest);
+        return Err(length_error(file, expected, found));
+    }
+    if data.len() as u128 != data_len {
+        return Err(length_error(
+            file,
+            expected,
+            (header_len + data.len()) as u128,
+        ));
+    }
+    Ok(Idx {
+        sizes: sizes.iter().map(|&n| n as usize).collect(),
+        data,
+    })
 }
 
-/// `(count, rows, cols, pixels)` of an IDX images file.
-fn parse_images(bytes: &[u8], file: &str) -> Result<(usize, usize, usize, Vec<u8>)> {
-    let sizes = header(bytes, file, "images", IMAGES_MAGIC, 3)?;
-    Ok((sizes[0], sizes[1], sizes[2], bytes[16..].to_vec()))
-}
-
-/// The labels of an IDX labels file, each checked to be a digit.
-fn parse_labels(bytes: &[u8], file: &str) -> Result<Vec<u8>> {
-    header(bytes, file, "labels", LABELS_MAGIC, 1)?;
-    let labels = &bytes[8..];
-    if let Some(index) = labels.iter().position(|&l| l > MAX_LABEL) {
-        return Err(Error::LabelRange {
-            file: file.to_string(),
-            index,
-            found: labels[index],
-            max: MAX_LABEL,
-        });
+/// Fills `buf` from `reader` as far as the reader goes; returns how many bytes it got (less
+/// than `buf.len()` only at the end of the data).
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    Ok(labels.to_vec())
+    Ok(got)
 }
 
 /// `dir/name.gz` if it exists, else `dir/name`, else an error naming both.
@@ -253,18 +376,14 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn io_error(file: &str, e: std::io::Error) -> Error {
-    Error::Io {
-        file: file.to_string(),
-        message: format!("cannot read: {e}"),
-    }
-}
-
-fn length_error(file: &str, expected: usize, found: usize) -> Error {
+/// An [`Error::IdxLength`]; lengths past `usize` (from a header's sizes) are shown as
+/// `usize::MAX`.
+fn length_error(file: &str, expected: u128, found: u128) -> Error {
+    let clamp = |n: u128| usize::try_from(n).unwrap_or(usize::MAX);
     Error::IdxLength {
         file: file.to_string(),
-        expected,
-        found,
+        expected: clamp(expected),
+        found: clamp(found),
     }
 }
 
@@ -464,15 +583,121 @@ mod tests {
                 .starts_with("images: not a readable gzip stream: "),
             "{err}"
         );
-        // A flipped bit in the compressed data: the CRC or the deflate stream catches it.
+        // A flipped bit in the CRC: the data inflates, and the check at the end catches it.
         let mut corrupt = gzip(&labels);
-        let mid = corrupt.len() / 2;
-        corrupt[mid] ^= 0x55;
+        let crc = corrupt.len() - 8;
+        corrupt[crc] ^= 0x55;
         let err = Mnist::read(&images[..], &corrupt[..]).unwrap_err();
         assert!(
             matches!(&err, Error::Gzip { file, .. } if file == "labels"),
             "{err}"
         );
+        // A flipped bit in the middle: the deflate stream, the CRC or the header it inflates
+        // to (which the reader checks before the data) catches it.
+        let mut corrupt = gzip(&labels);
+        let mid = corrupt.len() / 2;
+        corrupt[mid] ^= 0x55;
+        let err = Mnist::read(&images[..], &corrupt[..]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::Gzip { .. }
+                    | Error::IdxTooLarge { .. }
+                    | Error::IdxMagic { .. }
+                    | Error::IdxLength { .. }
+            ),
+            "{err}"
+        );
+    }
+
+    /// The issue's case: a small gzip'd file whose header declares 2^31 images. It was
+    /// inflated whole (1.1 GB for 1 MB of zeros) before its header was read; now the header is
+    /// inflated first and the file refused, as no 1 MB gzip stream holds 1.7 TB.
+    #[test]
+    fn a_gzip_file_that_declares_more_than_it_can_hold_is_refused_before_it_is_inflated() {
+        let mut bytes = Vec::new();
+        for word in [IMAGES_MAGIC, 1 << 31, 28, 28] {
+            bytes.extend(word.to_be_bytes());
+        }
+        bytes.extend(vec![0u8; 1 << 20]); // 1 MiB of data, 1 KiB compressed
+        let gz = gzip(&bytes);
+        let err = Mnist::read(&gz[..], &labels_idx(&[])[..]).unwrap_err();
+        assert_eq!(
+            err,
+            Error::IdxTooLarge {
+                file: "images".into(),
+                declared: 16 + (1u128 << 31) * 784,
+                compressed: gz.len(),
+            }
+        );
+        assert!(
+            err.to_string().starts_with(
+                "images: its IDX header declares 1683627180048 bytes, more than a gzip stream of"
+            ),
+            "{err}"
+        );
+        // A header that the compressed bytes could hold, but whose data is not there: the
+        // reader stops where the data ends, and memory held only what was inflated.
+        let mut small = Vec::new();
+        for word in [IMAGES_MAGIC, 1000, 28, 28] {
+            small.extend(word.to_be_bytes());
+        }
+        // ten images of noise (noise does not compress: the bound is not what stops it)
+        let mut state = 1u32;
+        small.extend((0..784 * 10).map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        }));
+        let gz = gzip(&small);
+        let err = Mnist::read(&gz[..], &labels_idx(&[])[..]).unwrap_err();
+        assert_eq!(err, length_error("images", 16 + 784_000, 16 + 7840));
+    }
+
+    /// A raw file's length is compared with its header before the data is read.
+    #[test]
+    fn a_raw_file_is_checked_against_its_header_before_its_data_is_read() {
+        let dir = temp_dir("mnist-raw-size");
+        let path = dir.join("images");
+        let mut bytes = images_idx(2, 2, 2);
+        bytes[4..8].copy_from_slice(&u32::MAX.to_be_bytes()); // 2^32 - 1 images of 2 x 2
+        std::fs::write(&path, &bytes).unwrap();
+        let labels = dir.join("labels");
+        std::fs::write(&labels, labels_idx(&[1, 2])).unwrap();
+        let err = Mnist::open(&path, &labels).unwrap_err();
+        assert_eq!(
+            err,
+            length_error(
+                &path.display().to_string(),
+                16 + 4 * u128::from(u32::MAX),
+                24
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Devices and FIFOs are refused before they are opened: `/dev/zero` never ends, and a FIFO
+    /// blocks in `open` until something writes to it.
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_fifos_are_refused() {
+        let labels = temp_dir("mnist-devices").join("labels");
+        std::fs::write(&labels, labels_idx(&[])).unwrap();
+        let err = Mnist::open("/dev/zero", &labels).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: cannot read: not a regular file but a character device"
+        );
+        let fifo = labels.with_file_name("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = Mnist::open(&fifo, &labels).unwrap_err();
+            assert!(
+                err.to_string()
+                    .ends_with("not a regular file but a FIFO (named pipe)"),
+                "{err}"
+            );
+        }
+        std::fs::remove_dir_all(labels.parent().unwrap()).unwrap();
     }
 
     #[test]

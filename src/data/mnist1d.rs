@@ -5,11 +5,17 @@
 //!
 //! ```
 //! use shapetorch::data::mnist1d::{Mnist1d, Mnist1dArgs};
-//! let data = Mnist1d::generate(&Mnist1dArgs::default());
+//! let data = Mnist1d::generate(&Mnist1dArgs::default())?;
 //! assert_eq!((data.train_len(), data.test_len(), data.length), (4000, 1000, 40));
 //! assert_eq!(data.train_y[..10], [2, 6, 4, 5, 6, 6, 6, 0, 3, 1]);
 //! let first: &[f32] = data.train(0); // 40 values, standardised over the whole set
 //! assert_eq!(first[0], -0.33200566736939013f64 as f32);
+//!
+//! // Arguments outside what the recipe can make are an error naming the value:
+//! let args = Mnist1dArgs { train_split: 1.5, ..Mnist1dArgs::default() };
+//! let err = Mnist1d::generate(&args).unwrap_err();
+//! assert_eq!(err.to_string(), "Mnist1dArgs: train_split is 1.5; it must lie in [0, 1]");
+//! # Ok::<(), shapetorch::Error>(())
 //! ```
 //!
 //! The recipe (`../shared/data/mnist1d/SPEC.md`, from the reference package `mnist1d`
@@ -18,6 +24,8 @@
 //! ([`transform`]), the examples are shuffled, standardised with one mean and standard deviation
 //! over the whole set, split, and only then rounded to `f32`. Sums run left to right, as the
 //! specification's own check does; that order gives the official `f32` values exactly.
+
+use crate::error::{Error, Result};
 
 /// The ten digit templates as published, 12 points each (row = label); [`templates`] gives them
 /// normalised.
@@ -65,6 +73,99 @@ pub struct Mnist1dArgs {
     pub seed: u32,
 }
 
+/// The longest sequence [`Mnist1dArgs::validate`] accepts, for `final_seq_length` and for
+/// the working length `12 + padding.1`: 2^20 points, far past any use of the recipe, so that a
+/// typo fails with a message instead of exhausting memory.
+pub const MAX_SEQ_LENGTH: usize = 1 << 20;
+
+impl Mnist1dArgs {
+    /// `Ok` when the generator can make a data set from these arguments, else an
+    /// [`Error::InvalidArgument`] naming the first argument at fault, its value and the range
+    /// it must lie in:
+    /// - `num_samples` at least 10 (one example per digit; fewer gave no examples and NaN
+    ///   statistics), and `num_samples * final_seq_length` values that fit a `usize`;
+    /// - `train_split` in `[0, 1]` (1.5 panicked);
+    /// - `padding.0 <= padding.1` (the other order panicked), `12 + padding.1` at most
+    ///   [`MAX_SEQ_LENGTH`];
+    /// - `final_seq_length` in `1..=MAX_SEQ_LENGTH`;
+    /// - `max_translation` in `1..=2^32` (the shift is drawn as NumPy's `randint(max_translation)`
+    ///   on 32 bits, which a larger value was silently truncated to; `randint(0)` raises);
+    /// - every scale finite, the two noise scales at least 0 (NumPy's `normal` refuses a
+    ///   negative one).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: String| {
+            Err(Error::InvalidArgument {
+                op: "Mnist1dArgs",
+                message,
+            })
+        };
+        if self.num_samples < 10 {
+            return bad(format!(
+                "num_samples is {}; it must be at least 10 (one example of each digit)",
+                self.num_samples
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.train_split) {
+            return bad(format!(
+                "train_split is {}; it must lie in [0, 1]",
+                self.train_split
+            ));
+        }
+        let (lo, hi) = self.padding;
+        if lo > hi {
+            return bad(format!(
+                "padding is ({lo}, {hi}); the first must not exceed the second"
+            ));
+        }
+        if hi > MAX_SEQ_LENGTH - TEMPLATE_LEN {
+            return bad(format!(
+                "padding.1 is {hi}; it must be at most {} (12 + padding.1 points at most \
+                 {MAX_SEQ_LENGTH})",
+                MAX_SEQ_LENGTH - TEMPLATE_LEN
+            ));
+        }
+        if !(1..=MAX_SEQ_LENGTH).contains(&self.final_seq_length) {
+            return bad(format!(
+                "final_seq_length is {}; it must lie in 1..={MAX_SEQ_LENGTH}",
+                self.final_seq_length
+            ));
+        }
+        if self
+            .num_samples
+            .checked_mul(self.final_seq_length)
+            .is_none()
+        {
+            return bad(format!(
+                "num_samples x final_seq_length is {} x {}, more values than a usize counts",
+                self.num_samples, self.final_seq_length
+            ));
+        }
+        if !(1..=1 << 32).contains(&(self.max_translation as u64)) {
+            return bad(format!(
+                "max_translation is {}; it must lie in 1..=4294967296 (the shift is drawn \
+                 from 0..max_translation on 32 bits)",
+                self.max_translation
+            ));
+        }
+        for (name, value, at_least_zero) in [
+            ("scale_coeff", self.scale_coeff, false),
+            ("corr_noise_scale", self.corr_noise_scale, true),
+            ("iid_noise_scale", self.iid_noise_scale, true),
+            ("shear_scale", self.shear_scale, false),
+        ] {
+            if !value.is_finite() || (at_least_zero && value < 0.0) {
+                let range = if at_least_zero {
+                    "a finite number at least 0"
+                } else {
+                    "a finite number"
+                };
+                return bad(format!("{name} is {value}; it must be {range}"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Mnist1dArgs {
     /// The official data set's arguments (SPEC.md §1).
     fn default() -> Self {
@@ -108,7 +209,12 @@ pub struct Mnist1d {
 impl Mnist1d {
     /// Generates the data set (SPEC.md §5): about 0.1 s for the default 5000 examples, in a
     /// release build or at opt-level 1.
-    pub fn generate(args: &Mnist1dArgs) -> Mnist1d {
+    ///
+    /// An error when the arguments are outside what the recipe can make (see
+    /// [`Mnist1dArgs::validate`]), or when every generated value is the same up to rounding
+    /// (no noise, no scaling, one point each: a standard deviation nothing can be divided by).
+    pub fn generate(args: &Mnist1dArgs) -> Result<Mnist1d> {
+        args.validate()?;
         let mut rng = Mt19937::new(args.seed);
         let templates = templates();
         let per_class = args.num_samples / 10;
@@ -143,6 +249,16 @@ impl Mnist1d {
             .sum::<f64>()
             / count;
         let std = var.sqrt();
+        // (all equal up to rounding: a spread of 1e-24 around 1e-8 is no scale to divide by)
+        if !(std > 1e-12 * mean.abs() && std.is_finite()) {
+            return Err(Error::InvalidArgument {
+                op: "Mnist1dArgs",
+                message: format!(
+                    "the generated values have standard deviation {std:e} around {mean:e}: \
+                     every value is the same, nothing to standardise by"
+                ),
+            });
+        }
         let standardise = |xs: &[Vec<f64>]| -> Vec<f32> {
             xs.iter()
                 .flatten()
@@ -159,7 +275,7 @@ impl Mnist1d {
 
         let train_len = (xs.len() as f64 * args.train_split) as usize;
         let (train, test) = xs.split_at(train_len);
-        Mnist1d {
+        Ok(Mnist1d {
             train_x: standardise(train),
             train_y: ys[..train_len].to_vec(),
             test_x: standardise(test),
@@ -168,7 +284,7 @@ impl Mnist1d {
             length: args.final_seq_length,
             mean,
             std,
-        }
+        })
     }
 
     /// The number of training sequences.
@@ -535,7 +651,7 @@ mod tests {
             shuffle_seq: true,
             ..Mnist1dArgs::default()
         };
-        let data = Mnist1d::generate(&args);
+        let data = Mnist1d::generate(&args).unwrap();
         assert_eq!(
             (data.train_len(), data.test_len(), data.length),
             (75, 25, 16)
@@ -561,6 +677,105 @@ mod tests {
             "{mean} {var}"
         );
         // Same seed, same set.
-        assert_eq!(Mnist1d::generate(&args), data);
+        assert_eq!(Mnist1d::generate(&args).unwrap(), data);
+    }
+
+    /// The issue's cases and the other arguments the recipe cannot use: each an error naming
+    /// the argument and its value (they panicked, gave NaN statistics or were truncated).
+    #[test]
+    fn arguments_outside_the_recipe_are_errors_naming_the_value() {
+        let with = |change: &dyn Fn(&mut Mnist1dArgs)| {
+            let mut args = Mnist1dArgs {
+                num_samples: 100,
+                ..Mnist1dArgs::default()
+            };
+            change(&mut args);
+            Mnist1d::generate(&args).unwrap_err().to_string()
+        };
+        let cases: [(&dyn Fn(&mut Mnist1dArgs), &str); 12] = [
+            (
+                &|a| a.train_split = 1.5,
+                "train_split is 1.5; it must lie in [0, 1]",
+            ),
+            (
+                &|a| a.train_split = f64::NAN,
+                "train_split is NaN; it must lie in [0, 1]",
+            ),
+            (
+                &|a| a.padding = (60, 36),
+                "padding is (60, 36); the first must not exceed",
+            ),
+            (
+                &|a| a.final_seq_length = 0,
+                "final_seq_length is 0; it must lie in 1..=",
+            ),
+            (
+                &|a| a.num_samples = 9,
+                "num_samples is 9; it must be at least 10",
+            ),
+            (
+                &|a| a.max_translation = 0,
+                "max_translation is 0; it must lie in 1..=4294967296",
+            ),
+            (
+                &|a| a.max_translation = (1 << 32) + 1,
+                "max_translation is 4294967297; it must lie in 1..=4294967296",
+            ),
+            (
+                &|a| a.padding = (0, 1 << 40),
+                "padding.1 is 1099511627776; it must be at most",
+            ),
+            (
+                &|a| a.final_seq_length = 1 << 21,
+                "final_seq_length is 2097152",
+            ),
+            (
+                &|a| a.iid_noise_scale = -0.1,
+                "iid_noise_scale is -0.1; it must be a finite",
+            ),
+            (
+                &|a| a.shear_scale = f64::INFINITY,
+                "shear_scale is inf; it must be a finite",
+            ),
+            (&|a| a.scale_coeff = f64::NAN, "scale_coeff is NaN"),
+        ];
+        for (change, expected) in cases {
+            let message = with(change);
+            assert!(
+                message.starts_with(&format!("Mnist1dArgs: {expected}")),
+                "{message}"
+            );
+        }
+        // the edges themselves are fine
+        for change in [
+            &(|a: &mut Mnist1dArgs| a.train_split = 1.0) as &dyn Fn(&mut Mnist1dArgs),
+            &|a| a.train_split = 0.0,
+            &|a| a.num_samples = 10,
+            &|a| a.max_translation = 1,
+            &|a| a.final_seq_length = 1,
+            &|a| a.padding = (0, 0),
+        ] {
+            let mut args = Mnist1dArgs {
+                num_samples: 100,
+                ..Mnist1dArgs::default()
+            };
+            change(&mut args);
+            Mnist1d::generate(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+        // nothing to divide by: every value equal (no noise, no scaling, one point each,
+        // every template starting at 0)
+        let flat = Mnist1dArgs {
+            num_samples: 10,
+            final_seq_length: 1,
+            padding: (0, 0),
+            scale_coeff: 0.0,
+            corr_noise_scale: 0.0,
+            iid_noise_scale: 0.0,
+            shear_scale: 0.0,
+            max_translation: 1,
+            ..Mnist1dArgs::default()
+        };
+        let message = Mnist1d::generate(&flat).unwrap_err().to_string();
+        assert!(message.contains("every value is the same"), "{message}");
     }
 }

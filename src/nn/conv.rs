@@ -4,7 +4,7 @@
 use super::{uniform, Forward, Init, Module, Visitor};
 use crate::element::Element;
 use crate::ops::conv::{ConvHyperParams, ConvParams};
-use crate::shape::{BatchDim, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape, Shape};
+use crate::shape::{Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape};
 use crate::tensor::{Rng, Tensor, Tensor1, Tensor3, Tensor4};
 
 /// A 1-D convolution layer from `C` to `O` channels with kernel width `K`:
@@ -54,9 +54,9 @@ impl<E: Element, const C: usize, const O: usize, const K: usize, P: ConvHyperPar
 {
     /// `[B, C, W] → [B, O, W_out]`. (An inherent method, so that a wrong input reports the
     /// convolution's own message at the call; [`Forward`] calls it.)
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv1dOut<S, O, K, P>>
-    where
-        S: Shape + BatchDim + Conv1dShape<C, K, P>,
+    where S: Conv1dShape<C, K, P>,
     {
         x.conv1d_bias(&self.weight, &self.bias, self.params)
     }
@@ -67,7 +67,7 @@ impl<E, S, const C: usize, const O: usize, const K: usize, P> Forward<Tensor<E, 
 where
     E: Element,
     P: ConvHyperParams,
-    S: Shape + BatchDim + Conv1dShape<C, K, P>,
+    S: Conv1dShape<C, K, P>,
 {
     type Output = Tensor<E, Conv1dOut<S, O, K, P>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
@@ -150,9 +150,9 @@ impl<
 {
     /// `[B, C, H, W] → [B, O, H_out, W_out]`. (An inherent method, so that a wrong input
     /// reports the convolution's own message at the call; [`Forward`] calls it.)
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
-    where
-        S: Shape + BatchDim + Conv2dShape<C, KH, KW, P>,
+    where S: Conv2dShape<C, KH, KW, P>,
     {
         x.conv2d_bias(&self.weight, &self.bias, self.params)
     }
@@ -163,7 +163,7 @@ impl<E, S, const C: usize, const O: usize, const KH: usize, const KW: usize, P>
 where
     E: Element,
     P: ConvHyperParams,
-    S: Shape + BatchDim + Conv2dShape<C, KH, KW, P>,
+    S: Conv2dShape<C, KH, KW, P>,
 {
     type Output = Tensor<E, Conv2dOut<S, O, KH, KW, P>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {

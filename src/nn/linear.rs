@@ -2,7 +2,7 @@
 
 use super::{uniform, Forward, Init, Module, Visitor};
 use crate::element::Element;
-use crate::shape::{Dim, LinearOut, LinearShape, ReplaceLast};
+use crate::shape::{Dim, LinearOut, LinearShape};
 use crate::tensor::{Rng, Tensor, Tensor1, Tensor2};
 
 /// A fully connected layer from `IN` to `OUT` features: `y = x · Wᵀ + b`, weight
@@ -37,9 +37,9 @@ impl<E: Element, const IN: usize, const OUT: usize> Module<E> for Linear<E, IN, 
 impl<E: Element, const IN: usize, const OUT: usize> Linear<E, IN, OUT> {
     /// `[B, IN] → [B, OUT]` (or `[B, T, IN] → [B, T, OUT]`). (An inherent method, so that a
     /// wrong input reports the linear map's own message at the call; [`Forward`] calls it.)
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn forward<S>(&self, x: Tensor<E, S>) -> Tensor<E, LinearOut<S, Dim<OUT>>>
-    where
-        S: LinearShape<Dim<IN>> + ReplaceLast<Dim<OUT>>,
+    where S: LinearShape<Dim<IN>>,
     {
         x.linear_bias(&self.weight, &self.bias)
     }
@@ -47,7 +47,7 @@ impl<E: Element, const IN: usize, const OUT: usize> Linear<E, IN, OUT> {
 
 impl<E: Element, S, const IN: usize, const OUT: usize> Forward<Tensor<E, S>> for Linear<E, IN, OUT>
 where
-    S: LinearShape<Dim<IN>> + ReplaceLast<Dim<OUT>>,
+    S: LinearShape<Dim<IN>>,
 {
     type Output = Tensor<E, LinearOut<S, Dim<OUT>>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {

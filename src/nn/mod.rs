@@ -260,23 +260,111 @@ pub trait Init: Sized {
 /// initialised in order from one seeded generator). Write the forward pass in an `impl`
 /// block of your own (see [the module docs](crate::nn)).
 ///
-/// Fields must implement `Module<E>` and `Init`: layers, or models made with this macro.
+/// Fields must implement `Module<E>` and `Init`: layers, or models made with this macro. The
+/// struct may have generic parameters (const ones such as channels and stride, and types) and
+/// a where-clause, so one block is written once and used at several sizes:
+///
+/// ```
+/// use shapetorch::prelude::*;
+///
+/// shapetorch::model! {
+///     /// Two 3x3 convolutions, `C` channels in, `O` out, the first with stride `S`.
+///     pub struct Block<const C: usize, const O: usize, const S: usize> {
+///         conv1: Conv2d<f32, C, O, 3, 3, ConvParams<S, 1, 1>>,
+///         conv2: Conv2d<f32, O, O, 3, 3, ConvParams<1, 1, 1>>,
+///     }
+/// }
+///
+/// shapetorch::model! {
+///     struct Net {
+///         stage1: Block<1, 8, 1>,
+///         stage2: Block<8, 16, 2>,
+///     }
+/// }
+///
+/// let mut net = Net::new(0);
+/// assert_eq!(net.parameter_names()[4], "stage2.conv1.weight");
+/// assert_eq!(net.parameter_count(), (72 + 8) + (576 + 8) + (1152 + 16) + (2304 + 16));
+/// ```
+///
+/// In the generic parameters, write bounds of type parameters without `<` (put a bound such
+/// as `T: From<u8>` in the where-clause) and no defaults.
 #[macro_export]
 macro_rules! model {
+    // A struct without generic parameters.
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident {
-            $($(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty),* $(,)?
+            $($fields:tt)*
         }
     ) => {
+        $crate::model!(@emit [$(#[$meta])*] [$vis] $name [] [] [] { $($fields)* });
+    };
+    // A struct with generic parameters: gather them up to the closing `>`.
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident < $($rest:tt)*
+    ) => {
+        $crate::model!(@generics [$(#[$meta])*] [$vis] $name [] $($rest)*);
+    };
+    (@generics $attrs:tt $vis:tt $name:ident [$($gen:tt)*] > $($rest:tt)*) => {
+        $crate::model!(@names $attrs $vis $name [$($gen)*] [] $($gen)* , ; $($rest)*);
+    };
+    (@generics $attrs:tt $vis:tt $name:ident [$($gen:tt)*] $t:tt $($rest:tt)*) => {
+        $crate::model!(@generics $attrs $vis $name [$($gen)* $t] $($rest)*);
+    };
+    // The parameters' names, for `Name<C, O, S>` in the impls.
+    (@names $attrs:tt $vis:tt $name:ident $gen:tt [$($names:tt)*] ; $($rest:tt)*) => {
+        $crate::model!(@where $attrs $vis $name $gen [$($names)*] [] $($rest)*);
+    };
+    (@names $attrs:tt $vis:tt $name:ident $gen:tt [$($names:tt)*] , $($more:tt)*) => {
+        $crate::model!(@names $attrs $vis $name $gen [$($names)*] $($more)*);
+    };
+    (@names $attrs:tt $vis:tt $name:ident $gen:tt [$($names:tt)*]
+        const $n:ident : $t:ty , $($more:tt)*) => {
+        $crate::model!(@names $attrs $vis $name $gen [$($names)* $n,] $($more)*);
+    };
+    (@names $attrs:tt $vis:tt $name:ident $gen:tt [$($names:tt)*] $l:lifetime $($more:tt)*) => {
+        $crate::model!(@skip $attrs $vis $name $gen [$($names)* $l,] $($more)*);
+    };
+    (@names $attrs:tt $vis:tt $name:ident $gen:tt [$($names:tt)*] $n:ident $($more:tt)*) => {
+        $crate::model!(@skip $attrs $vis $name $gen [$($names)* $n,] $($more)*);
+    };
+    // A type parameter's bounds, up to the next comma.
+    (@skip $attrs:tt $vis:tt $name:ident $gen:tt $names:tt , $($more:tt)*) => {
+        $crate::model!(@names $attrs $vis $name $gen $names $($more)*);
+    };
+    (@skip $attrs:tt $vis:tt $name:ident $gen:tt $names:tt $t:tt $($more:tt)*) => {
+        $crate::model!(@skip $attrs $vis $name $gen $names $($more)*);
+    };
+    // The where-clause, up to the fields.
+    (@where $attrs:tt $vis:tt $name:ident $gen:tt $names:tt [] where $($rest:tt)*) => {
+        $crate::model!(@where $attrs $vis $name $gen $names [] $($rest)*);
+    };
+    (@where $attrs:tt $vis:tt $name:ident $gen:tt $names:tt [$($wc:tt)*] { $($fields:tt)* }) => {
+        $crate::model!(@emit $attrs $vis $name $gen $names [$($wc)*] { $($fields)* });
+    };
+    (@where $attrs:tt $vis:tt $name:ident $gen:tt $names:tt [$($wc:tt)*] $t:tt $($rest:tt)*) => {
+        $crate::model!(@where $attrs $vis $name $gen $names [$($wc)* $t] $($rest)*);
+    };
+    // The struct, `Module` and `Init`.
+    (
+        @emit [$(#[$meta:meta])*] [$vis:vis] $name:ident [$($gen:tt)*] [$($names:tt)*]
+        [$($wc:tt)*]
+        { $($(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty),* $(,)? }
+    ) => {
         $(#[$meta])*
-        $vis struct $name {
+        $vis struct $name<$($gen)*>
+        where
+            $($wc)*
+        {
             $($(#[$fmeta])* $fvis $field: $fty),*
         }
 
-        impl<__E: $crate::element::Element> $crate::nn::Module<__E> for $name
+        impl<__E: $crate::element::Element, $($gen)*> $crate::nn::Module<__E> for $name<$($names)*>
         where
-            $($fty: $crate::nn::Module<__E>),*
+            $($fty: $crate::nn::Module<__E>,)*
+            $($wc)*
         {
             fn visit(&mut self, visitor: &mut $crate::nn::Visitor<'_, __E>) {
                 $(visitor.module(stringify!($field), &mut self.$field);)*
@@ -286,7 +374,11 @@ macro_rules! model {
             }
         }
 
-        impl $crate::nn::Init for $name {
+        impl<$($gen)*> $crate::nn::Init for $name<$($names)*>
+        where
+            $($fty: $crate::nn::Init,)*
+            $($wc)*
+        {
             fn init(rng: &mut $crate::tensor::Rng) -> Self {
                 $name {
                     $($field: $crate::nn::Init::init(rng)),*

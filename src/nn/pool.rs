@@ -14,8 +14,8 @@
 use super::{Forward, Init, Module, Visitor};
 use crate::element::Element;
 use crate::shape::{
-    AvgPool1dShape, AvgPool2dShape, BatchDim, FlattenShape, Flattened, MaxPool1dShape,
-    MaxPool2dShape, Pool1d, Pool1dOut, Pool2d, Pool2dOut, SelectAxis, Shape,
+    AvgPool1dShape, AvgPool2dShape, FlattenShape, Flattened, MaxPool1dShape, MaxPool2dShape,
+    Pool1d, Pool1dOut, Pool2d, Pool2dOut,
 };
 use crate::tensor::{Rng, Tensor};
 
@@ -63,15 +63,9 @@ impl<
 {
     /// `[B, C, H, W] → [B, C, H_out, W_out]`. (An inherent method, so that a wrong input reports the op's own message at
     /// the call; [`Forward`] calls it.)
-    pub fn forward<E: Element, S>(
-        &self,
-        x: Tensor<E, S>,
-    ) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>>
-    where
-        S: Shape
-            + BatchDim
-            + SelectAxis<1>
-            + MaxPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>>
+    where S: MaxPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>,
     {
         x.max_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW, DH, DW>)
     }
@@ -90,7 +84,7 @@ impl<
         const DW: usize,
     > Forward<Tensor<E, S>> for MaxPool2d<KH, KW, SH, SW, PH, PW, DH, DW>
 where
-    S: Shape + BatchDim + SelectAxis<1> + MaxPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>,
+    S: MaxPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>,
 {
     type Output = Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW, DH, DW>>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
@@ -124,12 +118,9 @@ impl<
 {
     /// `[B, C, H, W] → [B, C, H_out, W_out]`. (An inherent method, so that a wrong input reports the op's own message at
     /// the call; [`Forward`] calls it.)
-    pub fn forward<E: Element, S>(
-        &self,
-        x: Tensor<E, S>,
-    ) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW>>>
-    where
-        S: Shape + BatchDim + SelectAxis<1> + AvgPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<E: Element, S>(&self, x: Tensor<E, S>) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW>>>
+    where S: AvgPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW>>,
     {
         x.avg_pool2d_with(Pool2d::<KH, KW, SH, SW, PH, PW>)
     }
@@ -146,7 +137,7 @@ impl<
         const PW: usize,
     > Forward<Tensor<E, S>> for AvgPool2d<KH, KW, SH, SW, PH, PW>
 where
-    S: Shape + BatchDim + SelectAxis<1> + AvgPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW>>,
+    S: AvgPool2dShape<Pool2d<KH, KW, SH, SW, PH, PW>>,
 {
     type Output = Tensor<E, Pool2dOut<S, Pool2d<KH, KW, SH, SW, PH, PW>>>;
     fn forward(&self, x: Tensor<E, S>) -> Self::Output {
@@ -164,12 +155,9 @@ pub struct MaxPool1d<const K: usize, const S: usize = K, const P: usize = 0, con
 impl<const K: usize, const S: usize, const P: usize, const D: usize> MaxPool1d<K, S, P, D> {
     /// `[B, C, W] → [B, C, W_out]`. (An inherent method, so that a wrong input reports the op's own message at
     /// the call; [`Forward`] calls it.)
-    pub fn forward<E: Element, X>(
-        &self,
-        x: Tensor<E, X>,
-    ) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P, D>>>
-    where
-        X: Shape + BatchDim + SelectAxis<1> + MaxPool1dShape<Pool1d<K, S, P, D>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<E: Element, X>(&self, x: Tensor<E, X>) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P, D>>>
+    where X: MaxPool1dShape<Pool1d<K, S, P, D>>,
     {
         x.max_pool1d_with(Pool1d::<K, S, P, D>)
     }
@@ -178,7 +166,7 @@ impl<const K: usize, const S: usize, const P: usize, const D: usize> MaxPool1d<K
 impl<E: Element, X, const K: usize, const S: usize, const P: usize, const D: usize>
     Forward<Tensor<E, X>> for MaxPool1d<K, S, P, D>
 where
-    X: Shape + BatchDim + SelectAxis<1> + MaxPool1dShape<Pool1d<K, S, P, D>>,
+    X: MaxPool1dShape<Pool1d<K, S, P, D>>,
 {
     type Output = Tensor<E, Pool1dOut<X, Pool1d<K, S, P, D>>>;
     fn forward(&self, x: Tensor<E, X>) -> Self::Output {
@@ -196,12 +184,9 @@ pub struct AvgPool1d<const K: usize, const S: usize = K, const P: usize = 0>;
 impl<const K: usize, const S: usize, const P: usize> AvgPool1d<K, S, P> {
     /// `[B, C, W] → [B, C, W_out]`. (An inherent method, so that a wrong input reports the
     /// op's own message at the call; [`Forward`] calls it.)
-    pub fn forward<E: Element, X>(
-        &self,
-        x: Tensor<E, X>,
-    ) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P>>>
-    where
-        X: Shape + BatchDim + SelectAxis<1> + AvgPool1dShape<Pool1d<K, S, P>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn forward<E: Element, X>(&self, x: Tensor<E, X>) -> Tensor<E, Pool1dOut<X, Pool1d<K, S, P>>>
+    where X: AvgPool1dShape<Pool1d<K, S, P>>,
     {
         x.avg_pool1d_with(Pool1d::<K, S, P>)
     }
@@ -210,7 +195,7 @@ impl<const K: usize, const S: usize, const P: usize> AvgPool1d<K, S, P> {
 impl<E: Element, X, const K: usize, const S: usize, const P: usize> Forward<Tensor<E, X>>
     for AvgPool1d<K, S, P>
 where
-    X: Shape + BatchDim + SelectAxis<1> + AvgPool1dShape<Pool1d<K, S, P>>,
+    X: AvgPool1dShape<Pool1d<K, S, P>>,
 {
     type Output = Tensor<E, Pool1dOut<X, Pool1d<K, S, P>>>;
     fn forward(&self, x: Tensor<E, X>) -> Self::Output {

@@ -4,6 +4,12 @@
 //! Loading checks everything before it changes anything: every parameter must be in the file
 //! with the model's element type and shape, and the file must hold nothing else; a truncated
 //! or corrupt file is an [`Error`], never a panic. On any error the model is left untouched.
+//!
+//! Memory is bounded before the file is read: only a regular file is read (a FIFO or a device
+//! such as `/dev/zero` is refused from its metadata: one blocked, the other grew the process
+//! to gigabytes), and its length must not exceed what a safetensors file of the model's
+//! weights can have: 8 bytes, a header of at most [`MAX_HEADER_BYTES`], and the values.
+//! Running out of memory while reading is [`Error::OutOfMemory`], not a format error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,6 +19,7 @@ use safetensors::tensor::{Dtype, SafeTensors, View};
 use super::{Module, ModuleExt};
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::files::{open_regular, read_error, read_expected};
 
 /// One parameter's bytes, as safetensors serialises it.
 struct Entry {
@@ -139,11 +146,33 @@ pub fn save<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Re
     })
 }
 
-/// Loads the model's weights from `path` (safetensors); see the module docs.
+/// The largest header the safetensors reader accepts (its `MAX_HEADER_SIZE`, 100 MB): a file
+/// longer than 8 bytes, this and the model's values cannot be the model's weights.
+pub const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// Loads the model's weights from `path` (safetensors); see the module docs for what is
+/// checked, before the file is read and after.
 pub fn load<E: Element, M: Module<E> + ?Sized>(model: &mut M, path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        file: path.display().to_string(),
-        message: format!("cannot read: {e}"),
-    })?;
-    from_bytes(model, &bytes, &path.display().to_string())
+    let file = path.display().to_string();
+    let (opened, len) = open_regular(path, &file)?;
+    let mut values = 0u64;
+    model.for_each_parameter(|_, p| values += (p.values().len() * E::BYTES) as u64);
+    let max = 8 + MAX_HEADER_BYTES + values;
+    let too_long = |len: u64| Error::WeightsFormat {
+        file: file.clone(),
+        message: format!(
+            "the file has {len} bytes, more than a safetensors file of this model's weights can \
+             have ({values} bytes of values, 8 bytes and a header of at most {MAX_HEADER_BYTES}: \
+             {max})"
+        ),
+    };
+    if len > max {
+        return Err(too_long(len));
+    }
+    // at most `max` bytes, should the file grow while it is read
+    let (bytes, more) = read_expected(opened, len, max).map_err(|e| read_error(&file, e))?;
+    if more {
+        return Err(too_long(max + 1));
+    }
+    from_bytes(model, &bytes, &file)
 }

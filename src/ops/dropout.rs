@@ -11,8 +11,11 @@
 //! mask comes from the [`Rng`] passed in (one draw per call), so a run repeats exactly. The
 //! [`Dropout`](crate::nn::Dropout) layer keeps its own generator.
 //!
-//! `p = 1` drops everything: the output and the gradient are zeros, as in PyTorch. A rate
-//! outside `[0, 1]` panics, in evaluation too.
+//! The mask multiplies, as in PyTorch: a dropped element is `x * 0`, so a NaN or an infinity
+//! stays NaN there (`F.dropout` gives the same); the gradient is the mask times
+//! `1 / (1 - p)`, finite. `p = 1` drops everything: the output is `x * 0` (zeros for finite
+//! `x`) and the gradient zeros, as in PyTorch. A rate outside `[0, 1]` panics, in evaluation
+//! too.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -85,8 +88,8 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         let mut mask = Mask::new(seed, p);
         let mut y = Buffer::for_overwrite(self.numel());
         for (y, &x) in y.iter_mut().zip(self.as_slice()) {
-            // y = x * keep / (1 - p)
-            *y = if mask.keep() { x * scale } else { E::zero() };
+            // y = x * keep / (1 - p): a product, also where dropped, so NaN * 0 stays NaN
+            *y = x * if mask.keep() { scale } else { E::zero() };
         }
         let (x_id, len) = (self.id(), self.numel());
         Tensor::from_op(

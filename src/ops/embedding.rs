@@ -36,20 +36,19 @@
 //! ```
 
 use crate::memory::Buffer;
-use crate::shape::{AppendDim, Dim, Shape};
-use crate::tensor::{Element, IndexTensor, Tensor};
+use crate::shape::markers::one_hot;
+use crate::shape::{AppendDim, Dim, ResultClasses, Shape};
+use crate::tensor::{Element, IndexTensor, Tensor, TokenIds};
 
 impl<E: Element, const V: usize, const D: usize> Tensor<E, (Dim<V>, Dim<D>)> {
     /// The rows of this table `[V, D]` at `ids` (any shape `S`): `[S..., D]`, like
     /// `F.embedding(ids, table)`. The gradient of a row used at several positions is the sum
     /// of theirs. The backward pass keeps the ids only (shared, not copied).
-    pub fn embedding<S>(
-        &self,
-        ids: &IndexTensor<S, V>,
-    ) -> Tensor<E, <S as AppendDim<Dim<D>>>::Output>
-    where
-        S: AppendDim<Dim<D>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn embedding<L>(&self, ids: &L) -> Tensor<E, <L::Shape as AppendDim<Dim<D>>>::Output>
+    where L: TokenIds<V>, L::Shape: AppendDim<Dim<D>>,
     {
+        let ids = &ids.token_ids();
         let table = self.as_slice();
         let mut y = Buffer::for_overwrite(ids.numel() * D);
         // y[s, :] = table[ids[s], :]
@@ -79,9 +78,9 @@ impl<S: Shape, const N: usize> IndexTensor<S, N> {
     /// The one-hot encoding `[S..., N]`: `1` at each index, `0` elsewhere, like
     /// `F.one_hot(ids, N)` (as floats). Multiplied by a table `[N, D]` it gives the same rows
     /// as [`Tensor::embedding`] (the lecture's form of the lookup). Not traced.
-    pub fn one_hot<E: Element>(&self) -> Tensor<E, <S as AppendDim<Dim<N>>>::Output>
-    where
-        S: AppendDim<Dim<N>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn one_hot<E: Element, const C: usize>(&self) -> Tensor<E, <S as AppendDim<Dim<C>>>::Output>
+    where S: AppendDim<Dim<C>>, one_hot: ResultClasses<N, C>,
     {
         let shape = self.shape().append(Dim);
         let mut out = vec![E::zero(); shape.numel()];

@@ -4,7 +4,7 @@
 //!
 //! Shapes in words: input `[B, IN]` (or `[B, T, IN]`), weight `[OUT, IN]`, bias `[OUT]`, output
 //! `[B, OUT]` (or `[B, T, OUT]`). The batch (and length) may be runtime `usize`s. The relation
-//! [`LinearShape`] checks that the input's last dim equals the weight's `IN`: a mismatch in
+//! [`LinearShape`](crate::shape::LinearShape) checks that the input's last dim equals the weight's `IN`: a mismatch in
 //! static dims is a compile error ("linear: the input has 256 features, the layer expects
 //! 250"), in runtime ones a panic with the same words. Generic code needs no bound when the
 //! input's features are the weight's own `Dim<IN>`.
@@ -24,47 +24,39 @@
 
 use crate::autodiff::Gradients;
 use crate::memory::Buffer;
-use crate::shape::{Dimension, LinearBiasDims, LinearOut, LinearShape, ReplaceLast, Shape};
+use crate::shape::{Dimension, LinearBiasDims, LinearTo, Shape};
 use crate::tensor::{matmul_into, Element, MatRef, OpInput, Tensor};
 
 impl<E: Element, S: Shape> Tensor<E, S> {
     /// `x · Wᵀ`: `[.., IN] x [OUT, IN] -> [.., OUT]`, like `torch.nn.functional.linear(x, w)`.
-    pub fn linear<O: Dimension, K: Dimension>(
-        &self,
-        weight: &Tensor<E, (O, K)>,
-    ) -> Tensor<E, LinearOut<S, O>>
-    where
-        S: LinearShape<K> + ReplaceLast<O>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn linear<O: Dimension, K: Dimension, Out: Shape>(&self, weight: &Tensor<E, (O, K)>) -> Tensor<E, Out>
+    where S: LinearTo<K, O, Out>,
     {
-        linear_op(self, weight, None::<&Tensor<E, (O,)>>)
+        let out_shape = self.shape().linear_shape(weight.shape().0);
+        linear_op(self, weight, None::<&Tensor<E, (O,)>>, out_shape)
     }
 
     /// `x · Wᵀ + b`: [`linear`](Self::linear) plus the bias `[OUT]` added to every row, like
     /// `torch.nn.functional.linear(x, w, b)`. A bias of the wrong length is a compile error
     /// (checked when the op runs if either length is a runtime `usize`).
-    pub fn linear_bias<O: Dimension, K: Dimension, BL>(
-        &self,
-        weight: &Tensor<E, (O, K)>,
-        bias: &Tensor<E, (BL,)>,
-    ) -> Tensor<E, LinearOut<S, O>>
-    where
-        S: LinearShape<K> + ReplaceLast<O>,
-        BL: LinearBiasDims<O>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn linear_bias<O: Dimension, K: Dimension, BL, Out: Shape>(&self, weight: &Tensor<E, (O, K)>, bias: &Tensor<E, (BL,)>) -> Tensor<E, Out>
+    where S: LinearTo<K, O, Out>, BL: LinearBiasDims<O>,
     {
         bias.shape().0.check(&weight.shape().0);
-        linear_op(self, weight, Some(bias))
+        let out_shape = self.shape().linear_shape(weight.shape().0);
+        linear_op(self, weight, Some(bias), out_shape)
     }
 }
 
 /// `x · Wᵀ (+ b)` and its backward pass: the body of both public functions.
-fn linear_op<E: Element, S, O: Dimension, K: Dimension, BL: Dimension>(
+fn linear_op<E: Element, S: Shape, O: Dimension, K: Dimension, BL: Dimension, Out: Shape>(
     x: &Tensor<E, S>,
     weight: &Tensor<E, (O, K)>,
     bias: Option<&Tensor<E, (BL,)>>,
-) -> Tensor<E, LinearOut<S, O>>
-where
-    S: Shape + ReplaceLast<O>,
-{
+    out_shape: Out,
+) -> Tensor<E, Out> {
     let dims = x.dims();
     let dims = dims.as_ref();
     let (features, k, m) = (
@@ -76,7 +68,6 @@ where
         features == k,
         "linear: the input has {features} features, the layer expects {k}"
     );
-    let out_shape = x.shape().replace_last(weight.shape().0);
     // n rows of k features each: every leading dim is a batch dim
     let n = x
         .numel()

@@ -40,8 +40,9 @@
 //! ```
 
 use crate::memory::Buffer;
+use crate::shape::markers::{cross_entropy, nll_loss};
 use crate::shape::{assert_same_dims, Dim, Dimension, Shape};
-use crate::tensor::{Element, IndexTensor, OpInput, Tensor};
+use crate::tensor::{ClassLabels, Element, OpInput, Tensor};
 
 /// The batch size shared by scores `[B, C]` and their labels `[B]`; panics naming both when a
 /// runtime batch differs.
@@ -61,7 +62,11 @@ impl<E: Element, B: Dimension, const C: usize> Tensor<E, (B, Dim<C>)> {
     /// `F.nll_loss(logp, labels)`. An empty batch gives NaN, as in PyTorch.
     ///
     /// Panics naming both sizes when a runtime batch differs from the labels'.
-    pub fn nll_loss(&self, labels: &IndexTensor<(B,), C>) -> Tensor<E, ()> {
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn nll_loss<L>(&self, labels: &L) -> Tensor<E, ()>
+    where L: ClassLabels<nll_loss, B, C>,
+    {
+        let labels = &labels.class_ids();
         let batch = batch_of("nll_loss", &self.shape().0, &labels.shape().0);
         let logp = self.as_slice();
         // loss = -1/B sum_b logp[b, labels[b]]
@@ -90,7 +95,11 @@ impl<E: Element, B: Dimension, const C: usize> Tensor<E, (B, Dim<C>)> {
     /// probabilities is kept.
     ///
     /// Panics naming both sizes when a runtime batch differs from the labels'.
-    pub fn cross_entropy(&self, labels: &IndexTensor<(B,), C>) -> Tensor<E, ()> {
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn cross_entropy<L>(&self, labels: &L) -> Tensor<E, ()>
+    where L: ClassLabels<cross_entropy, B, C>,
+    {
+        let labels = &labels.class_ids();
         let batch = batch_of("cross_entropy", &self.shape().0, &labels.shape().0);
         // Per row, the maximum m and ln sum_k e^(x[b, k] - m), kept apart: their sum rounds to
         // the spacing of m (about 1e-3 at 1e4 in f32), the differences below do not.

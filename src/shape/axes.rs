@@ -21,7 +21,8 @@
 
 use typenum::{Gr, IsGreater, IsLess, IsNotEqual, Le, NotEq, B0, B1, U0, U1, U2, U3, U4, U5};
 
-use super::bridge::{Num, ToUnsigned};
+use super::bridge::{Check, Holds, Num, ToUnsigned, Verdict};
+use super::markers::{max, mean, permute, sum};
 use super::{Dim, Dimension, Shape};
 
 /// Axis `I` of a shape, as a typed dim.
@@ -76,6 +77,35 @@ axis!(2; (A, B, C, D, F); (0, 1, 3, 4) -> C; (A, B, D, F));
 axis!(3; (A, B, C, D, F); (0, 1, 2, 4) -> D; (A, B, C, F));
 axis!(4; (A, B, C, D, F); (0, 1, 2, 3) -> F; (A, B, C, D));
 
+/// The first (batch) dim of a shape, which shape-keeping ops pass through unchanged.
+///
+/// Deliberately not a supertrait of the relations: a where-clause such as
+/// `(B, C, H, W): Conv2dShape<..>` would then hide the impl below, and the batch of the output
+/// type would stay `<(B, C, H, W) as BatchDim>::Batch` instead of `B`.
+pub trait BatchDim {
+    /// The batch dim's type (`usize` or `Dim<N>`).
+    type Batch: Dimension;
+    /// The batch dim's value.
+    fn batch(&self) -> Self::Batch;
+}
+
+macro_rules! batch_dim {
+    ($($d:ident),*) => {
+        impl<A: Dimension, $($d: Dimension),*> BatchDim for (A, $($d,)*) {
+            type Batch = A;
+            #[inline]
+            fn batch(&self) -> A {
+                self.0
+            }
+        }
+    };
+}
+batch_dim!();
+batch_dim!(B);
+batch_dim!(B, C);
+batch_dim!(B, C, D);
+batch_dim!(B, C, D, F);
+
 // ---------------------------------------------------------------------------------------------
 // A type-level `if` on "the axis is in range"
 // ---------------------------------------------------------------------------------------------
@@ -125,7 +155,7 @@ impl<S, const I: usize> AxisIf<I, B0> for S {
 macro_rules! reduction {
     (
         $(#[$doc:meta])*
-        $rel:ident, $out:ident, $check:ident, $range:ident,
+        $rel:ident, $out:ident, $check:ident, $range:ident, $op:ident,
         generic = $generic_message:literal,
         range = $range_message:literal
         $(, empty = $pair:ident, $empty:ident, $empty_message:literal, $empty_note:literal)? $(,)?
@@ -154,12 +184,24 @@ macro_rules! reduction {
 
         #[doc = concat!("The check of [`", stringify!($rel), "`], per rank.")]
         #[doc(hidden)]
-        #[diagnostic::on_unimplemented(message = $generic_message, label = "not a shape of rank 0 to 5")]
+        #[diagnostic::on_unimplemented(message = $generic_message, label = "a generic shape, or not of rank 0 to 5")]
         pub trait $check<X, const I: usize> {
             /// The shape without axis `I`.
             type Output: Shape;
             /// The shape without axis `I`, as a value.
             fn reduce(x: &X) -> Self::Output;
+        }
+
+        /// Never met by a real axis (`usize::MAX`): it keeps the check undecided while method
+        /// lookup does not know the axis yet, so that a generic shape without the relation fails
+        /// with the message above (E0277), not "the method exists but its trait bounds were
+        /// not satisfied" (E0599).
+        #[diagnostic::do_not_recommend]
+        impl<T: ?Sized, X> $check<X, { usize::MAX }> for T {
+            type Output = ();
+            fn reduce(_: &X) {
+                panic!("an axis of usize::MAX is no axis")
+            }
         }
 
         #[doc = concat!("The axis of [`", stringify!($rel), "`] is below the rank.")]
@@ -171,7 +213,7 @@ macro_rules! reduction {
         )]
         pub trait $range<const I: usize, const R: usize> {}
         #[diagnostic::do_not_recommend]
-        impl<const I: usize, const R: usize> $range<I, R> for B1 {}
+        impl<const I: usize, const R: usize> $range<I, R> for Holds {}
 
         $(
             #[doc = concat!("The axis of [`", stringify!($rel), "`] is not empty: checked here if static, when the op runs if not.")]
@@ -186,7 +228,8 @@ macro_rules! reduction {
             where
                 Dim<N>: ToUnsigned,
                 Num<Dim<N>>: IsGreater<U0>,
-                Gr<Num<Dim<N>>, U0>: $empty<I>,
+                Gr<Num<Dim<N>>, U0>: Verdict,
+                Check<Gr<Num<Dim<N>>, U0>, $op>: $empty<I>,
             {
             }
             impl<T: ?Sized, const I: usize> $pair<usize, I> for T {}
@@ -200,25 +243,26 @@ macro_rules! reduction {
             )]
             pub trait $empty<const I: usize> {}
             #[diagnostic::do_not_recommend]
-            impl<const I: usize> $empty<I> for B1 {}
+            impl<const I: usize> $empty<I> for Holds {}
         )?
 
-        reduction!(@rank $check, $range, [$($pair)?]; 0, U0;);
-        reduction!(@rank $check, $range, [$($pair)?]; 1, U1; A);
-        reduction!(@rank $check, $range, [$($pair)?]; 2, U2; A, B);
-        reduction!(@rank $check, $range, [$($pair)?]; 3, U3; A, B, C);
-        reduction!(@rank $check, $range, [$($pair)?]; 4, U4; A, B, C, D);
-        reduction!(@rank $check, $range, [$($pair)?]; 5, U5; A, B, C, D, F);
+        reduction!(@rank $check, $range, $op, [$($pair)?]; 0, U0;);
+        reduction!(@rank $check, $range, $op, [$($pair)?]; 1, U1; A);
+        reduction!(@rank $check, $range, $op, [$($pair)?]; 2, U2; A, B);
+        reduction!(@rank $check, $range, $op, [$($pair)?]; 3, U3; A, B, C);
+        reduction!(@rank $check, $range, $op, [$($pair)?]; 4, U4; A, B, C, D);
+        reduction!(@rank $check, $range, $op, [$($pair)?]; 5, U5; A, B, C, D, F);
     };
-    (@rank $check:ident, $range:ident, [$($pair:ident)?]; $r:literal, $u:ident; $($d:ident),*) => {
-        reduction!(@impl $check, $range, [$($pair)?]; $r, $u; ($($d,)*); $($d),*);
+    (@rank $check:ident, $range:ident, $op:ident, [$($pair:ident)?]; $r:literal, $u:ident; $($d:ident),*) => {
+        reduction!(@impl $check, $range, $op, [$($pair)?]; $r, $u; ($($d,)*); $($d),*);
     };
-    (@impl $check:ident, $range:ident, [$($pair:ident)?]; $r:literal, $u:ident; $t:ty; $($d:ident),*) => {
+    (@impl $check:ident, $range:ident, $op:ident, [$($pair:ident)?]; $r:literal, $u:ident; $t:ty; $($d:ident),*) => {
         impl<T: ?Sized, $($d: Dimension,)* const I: usize> $check<$t, I> for T
         where
             Dim<I>: ToUnsigned,
             Num<Dim<I>>: IsLess<$u>,
-            Le<Num<Dim<I>>, $u>: $range<I, $r>,
+            Le<Num<Dim<I>>, $u>: Verdict,
+            Check<Le<Num<Dim<I>>, $u>, $op>: $range<I, $r>,
             $t: AxisIf<I, Le<Num<Dim<I>>, $u>>,
             $((): $pair<<$t as AxisIf<I, Le<Num<Dim<I>>, $u>>>::Dim, I>,)?
         {
@@ -238,7 +282,8 @@ reduction!(
     SumOut,
     SumCheck,
     SumAxisInRange,
-    generic = "sum: `{X}` is not a tuple shape; in generic code add `where {X}: SumShape<{I}>`",
+    sum,
+    generic = "sum: `{X}` has no axis {I} that the compiler can see; in generic code, add the op's relation: `where {X}: SumShape<{I}>`",
     range = "sum: axis {I} is out of range for a rank-{R} tensor",
 );
 
@@ -250,7 +295,8 @@ reduction!(
     MeanOut,
     MeanCheck,
     MeanAxisInRange,
-    generic = "mean: `{X}` is not a tuple shape; in generic code add `where {X}: MeanShape<{I}>`",
+    mean,
+    generic = "mean: `{X}` has no axis {I} that the compiler can see; in generic code, add the op's relation: `where {X}: MeanShape<{I}>`",
     range = "mean: axis {I} is out of range for a rank-{R} tensor",
     empty = MeanAxisPair,
     MeanAxisNotEmpty,
@@ -266,7 +312,8 @@ reduction!(
     MaxOut,
     MaxCheck,
     MaxAxisInRange,
-    generic = "max: `{X}` is not a tuple shape; in generic code add `where {X}: MaxShape<{I}>`",
+    max,
+    generic = "max: `{X}` has no axis {I} that the compiler can see; in generic code, add the op's relation: `where {X}: MaxShape<{I}>`",
     range = "max: axis {I} is out of range for a rank-{R} tensor",
     empty = MaxAxisPair,
     MaxAxisNotEmpty,
@@ -334,7 +381,7 @@ pub trait PermuteCheck<X, A> {
 )]
 pub trait PermuteAxisInRange<const I: usize, const R: usize> {}
 #[diagnostic::do_not_recommend]
-impl<const I: usize, const R: usize> PermuteAxisInRange<I, R> for B1 {}
+impl<const I: usize, const R: usize> PermuteAxisInRange<I, R> for Holds {}
 
 /// permute: no axis is listed twice.
 #[doc(hidden)]
@@ -344,7 +391,7 @@ impl<const I: usize, const R: usize> PermuteAxisInRange<I, R> for B1 {}
 )]
 pub trait PermuteAxisOnce<const I: usize> {}
 #[diagnostic::do_not_recommend]
-impl<const I: usize> PermuteAxisOnce<I> for B1 {}
+impl<const I: usize> PermuteAxisOnce<I> for Holds {}
 
 /// One `PermuteCheck` impl: the shape's dims, the axes, the rank, and the pairs of positions
 /// that must differ.
@@ -365,12 +412,14 @@ macro_rules! permute_rank {
             $(
                 Dim<$p>: ToUnsigned,
                 Num<Dim<$p>>: IsLess<$u>,
-                Le<Num<Dim<$p>>, $u>: PermuteAxisInRange<$p, $r>,
+                Le<Num<Dim<$p>>, $u>: Verdict,
+                Check<Le<Num<Dim<$p>>, $u>, permute>: PermuteAxisInRange<$p, $r>,
                 $t: AxisIf<$p, Le<Num<Dim<$p>>, $u>>,
             )+
             $(
                 Num<Dim<$a>>: IsNotEqual<Num<Dim<$b>>>,
-                NotEq<Num<Dim<$a>>, Num<Dim<$b>>>: PermuteAxisOnce<$a>,
+                NotEq<Num<Dim<$a>>, Num<Dim<$b>>>: Verdict,
+                Check<NotEq<Num<Dim<$a>>, Num<Dim<$b>>>, permute>: PermuteAxisOnce<$a>,
             )+
         {
             type Output = ($(<$t as AxisIf<$p, Le<Num<Dim<$p>>, $u>>>::Dim,)+);

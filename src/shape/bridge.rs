@@ -22,9 +22,9 @@ use super::{ConstDim, Dim};
 
 /// `Dim<N>` as a typenum number, for compile-time arithmetic on dims.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is too large for compile-time shape arithmetic (static dims go up to 4096)",
-    label = "use a runtime dim (`usize`) here, or a smaller static dim",
-    note = "shapetorch generates the typenum bridge for 0..=4096 in build.rs"
+    message = "`{Self}` is not a static dim the compiler can compute with (0 to 4096)",
+    label = "a generic dim, or one above 4096",
+    note = "in generic code, add the op's shape relation to the where-clause (it is named below: `required for .. to implement ..Shape`); above 4096, use a runtime dim (`usize`)"
 )]
 pub trait ToUnsigned {
     /// The typenum number equal to this dim.
@@ -141,6 +141,36 @@ impl<N> CountIf<B0> for N {
 /// The printable form of the typenum number `N`: `Dim<N>` up to 4096, else [`Many`].
 #[doc(hidden)]
 pub type Count<N> = <N as ElementCount>::Count;
+
+/// A typenum bit as a choice between two types: `B1` picks `T`, `B0` picks `F`.
+///
+/// What a check's bit becomes before a guard reads it ([`Check`]): [`Holds`] for `B1`, and for
+/// `B0` the op's marker (`conv2d`, `max_pool2d`, `sum`, ...). Why: a guard is a marker trait
+/// implemented only for [`Holds`], whose `#[diagnostic::on_unimplemented]` message prints its
+/// numbers; rustc adds a line to every such error, "the trait `Guard<..>` is not implemented
+/// for `T`". With the bit itself as `T` that line read `typenum::bit::B0`; with the op's
+/// marker it reads "... is not implemented for `conv2d`", and the message names the op as
+/// `{Self}`.
+#[doc(hidden)]
+pub trait Verdict {
+    /// `T` for `B1`, `F` for `B0`.
+    type Select<T, F>;
+}
+impl Verdict for B1 {
+    type Select<T, F> = T;
+}
+impl Verdict for B0 {
+    type Select<T, F> = F;
+}
+
+/// The verdict on `Bit` for the op `Op`: [`Holds`] when the check passed, `Op` when it failed.
+#[doc(hidden)]
+pub type Check<Bit, Op> = <Bit as Verdict>::Select<Holds, Op>;
+
+/// A check that passed: the one type every guard is implemented for.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Holds;
 
 /// `Self * Rhs` as a dim, computed by the compiler: `Dim<2>: MulDims<Dim<3>, Output = Dim<6>>`.
 /// One named bound that hides the typenum steps from generic user code.

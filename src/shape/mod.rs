@@ -17,13 +17,17 @@ mod bridge;
 mod concat;
 mod conv;
 mod lookup;
+pub mod markers;
+mod params;
 mod pool;
 mod relations;
 mod reshape;
+mod tile;
+mod window;
 
 pub use axes::{
-    Axes2, Axes3, Axes4, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted, RemoveAxis,
-    SelectAxis, SumOut, SumShape,
+    Axes2, Axes3, Axes4, BatchDim, MaxOut, MaxShape, MeanOut, MeanShape, PermuteShape, Permuted,
+    RemoveAxis, SelectAxis, SumOut, SumShape,
 };
 #[doc(hidden)]
 pub use axes::{
@@ -32,46 +36,57 @@ pub use axes::{
     SumAxisInRange, SumCheck,
 };
 #[doc(hidden)]
-pub use bridge::{Count, CountAtMost, CountIf, ElementCount, Many};
+pub use bridge::{Check, Count, CountAtMost, CountIf, ElementCount, Holds, Many, Verdict};
 pub use bridge::{DimOf, MulDims, Num, ToDim, ToUnsigned, TypeNumel, Unsigned, MAX_STATIC_DIM};
 pub use concat::{AddDims, CatShape};
-pub use conv::{
-    BatchDim, ChannelsEqual, ChannelsMatch, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut,
-    Conv2dShape, Conv2dSize, ConvHyperParams, ConvOut, ConvOutDim, ConvParams, ConvParams2d,
-    DilationNonZero, DimEq, KernelFitsHeight, KernelFitsWidth, KernelNonEmpty, KernelNonZero,
-    Minitorch, StrideNonZero,
-};
 #[doc(hidden)]
 pub use conv::{
-    Conv1dCheckFor, Conv1dInputRank, Conv1dParamsPerAxis, Conv1dSizeFor, Conv2dCheckFor,
-    Conv2dInputRank, Conv2dSizeFor,
+    Conv1dCheckFor, Conv1dInputRank, Conv1dParams, Conv1dParamsPerAxis, Conv1dSizeFor,
+    Conv2dCheckFor, Conv2dInputRank, Conv2dSizeFor,
 };
-pub use lookup::AppendDim;
-pub use pool::{
-    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, AvgPool1dShape, AvgPool2dShape,
-    AvgPoolUndilated, MaxPool1dShape, MaxPool2dShape, Pool1d, Pool1dOut, Pool1dSize, Pool2d,
-    Pool2dOut, Pool2dSize, PoolDilationNonZero, PoolHyperParams, PoolPadding, PoolPaddingFits,
-    PoolStrideNonZero, PoolWindowFitsHeight, PoolWindowFitsWidth, PoolWindowNonEmpty,
-    PoolWindowNonZero, TileAxis, TileDividesHeight, TileDividesWidth, TileNonEmpty, TileShape,
-    TileSize, Tiled,
+pub use conv::{Conv1dOut, Conv1dShape, Conv1dSize, Conv2dOut, Conv2dShape, Conv2dSize};
+pub use lookup::{
+    AppendDim, AxisClasses, LabelClasses, LabelsFor, ResultClasses, Vocabulary, VocabularyFor,
+};
+pub use params::{
+    Axis, ConvAxes, ConvHyperParams, ConvParams, ConvParams2d, Minitorch, Pool1d, Pool2d,
+    PoolHyperParams,
 };
 #[doc(hidden)]
 pub use pool::{
     AvgPool1dCheckFor, AvgPool2dCheckFor, MaxPool1dCheckFor, MaxPool2dCheckFor, Pool1dInputRank,
-    Pool1dSizeFor, Pool2dInputRank, Pool2dSizeFor, TileCheck, TileInputRank, TileSizeFor,
+    Pool1dSizeFor, Pool2dInputRank, Pool2dSizeFor,
+};
+pub use pool::{
+    AvgPool1dShape, AvgPool2dShape, MaxPool1dShape, MaxPool2dShape, Pool1dOut, Pool1dSize,
+    Pool2dOut, Pool2dSize,
 };
 pub(crate) use relations::assert_same_dims;
 pub use relations::{
-    BatchDims, BiasDims, InnerDims, LinearBiasDims, LinearOut, LinearShape, ReplaceLast,
+    BatchDims, Conv1dBiasDims, Conv2dBiasDims, InnerDims, LinearBiasDims, LinearOut, LinearShape,
+    LinearTo, ReplaceLast,
 };
 #[doc(hidden)]
-pub use relations::{FeaturesEqual, LinearCheck};
+pub use relations::{Deep, FeaturesEqual, Flat, LastDim, LastDimFeaturesEqual, LinearPair};
 #[doc(hidden)]
 pub use reshape::{
     FlattenCheck, FlattenFits, ReshapeCounts, ReshapeCountsMatch, UnflattenCheck, UnflattenCounts,
     UnflattenCountsMatch, UnflattenFits,
 };
-pub use reshape::{FlattenShape, Flattened, ReshapeFits, ReshapeShape, UnflattenShape};
+pub use reshape::{FlattenShape, FlattenTo, Flattened, ReshapeFits, ReshapeShape, UnflattenShape};
+#[doc(hidden)]
+pub use tile::{TileCheck, TileInputRank, TileSizeFor};
+pub use tile::{TileShape, TileSize, Tiled};
+#[doc(hidden)]
+pub use window::{
+    AxisDilated, AxisFits, AxisOut, AxisPadded, AxisTiles, AxisUndilated, Height, NonEmpty1,
+    NonEmpty2, TileAxis, Width,
+};
+pub use window::{
+    AxisWords, ChannelsEqual, ChannelsMatch, DilationNonZero, DimEq, PaddingAtMostHalf,
+    StrideNonZero, TileDivides, Undilated, WindowFits, WindowNonEmpty, WindowNonZero, WindowOut,
+    WindowOutDim,
+};
 
 use std::fmt::Debug;
 

@@ -96,12 +96,22 @@ dim_relation!(
 );
 
 dim_relation!(
-    /// conv with a bias: the bias has one entry per output channel.
-    BiasDims,
-    BiasDimsPair,
-    BiasMatchesChannels,
-    panic = "convolution: the bias length differs from the weight's output channels",
-    message = "convolution: the bias has {N} entries but the weight has {M} output channels",
+    /// conv1d with a bias: the bias has one entry per output channel.
+    Conv1dBiasDims,
+    Conv1dBiasDimsPair,
+    Conv1dBiasMatchesChannels,
+    panic = "conv1d: the bias length differs from the weight's output channels",
+    message = "conv1d: the bias has {N} entries but the weight has {M} output channels",
+    label = "bias length differs from out_channels",
+);
+
+dim_relation!(
+    /// conv2d with a bias: the bias has one entry per output channel.
+    Conv2dBiasDims,
+    Conv2dBiasDimsPair,
+    Conv2dBiasMatchesChannels,
+    panic = "conv2d: the bias length differs from the weight's output channels",
+    message = "conv2d: the bias has {N} entries but the weight has {M} output channels",
     label = "bias length differs from out_channels",
 );
 
@@ -115,57 +125,98 @@ dim_relation!(
     label = "bias length differs from out_features",
 );
 
-/// The relation of `linear` (`x · Wᵀ`, `W` of shape `[out_features, K]`): `Self` is
-/// `[batch, in_features]` or `[batch, length, in_features]` and its last dim equals `K`,
-/// checked by the compiler when both are static, when the op runs if either is a runtime
-/// `usize`. The output is [`LinearOut`]. Generic code writes
-/// `where (B, X): LinearShape<Dim<IN>>` (no bound is needed when `X` is `Dim<IN>` itself).
-pub trait LinearShape<K>: Shape {}
+/// The relation of `linear` (`x · Wᵀ`, `W` of shape `[out_features, K]`): `Self` is any shape
+/// of rank 1 to 5 (`[batch, in_features]`, `[batch, length, in_features]`, ...) whose last dim
+/// equals `K`, checked by the compiler when both are static, when the op runs if either is a
+/// runtime `usize`, as `torch.nn.functional.linear` maps the last dim. The output is
+/// [`LinearOut`]. Generic code writes `where S: LinearShape<Dim<IN>>` (no bound is needed when
+/// the input is `(B, Dim<IN>)` with the weight's own `Dim<IN>`).
+pub trait LinearShape<K>: ReplaceLast {}
 
-impl<S: Shape, K> LinearShape<K> for S where (): LinearCheck<S, K> {}
+impl<S: LastDim, K> LinearShape<K> for S where (): LinearPair<S::Last, K, S::Depth> {}
 
 /// The shape `linear` gives an input `S` with a weight of `O` output features: `S` with its
 /// last dim replaced by `O`.
-pub type LinearOut<S, O> = <S as ReplaceLast<O>>::Output;
+pub type LinearOut<S, O> = <S as ReplaceLast>::Output<O>;
 
-/// `Self` with its last dim replaced by `O`.
-pub trait ReplaceLast<O>: Shape {
-    /// The shape with `O` last.
-    type Output: Shape;
-    /// The shape with `o` last, as a value.
-    fn replace_last(&self, o: O) -> Self::Output;
+/// [`LinearShape`] with its output as a parameter: the bound of `x.linear(&w)`, so that a
+/// generic shape without the relation fails with the relation's message (E0277) rather than
+/// "the method exists but its trait bounds were not satisfied" (E0599). Implemented for every
+/// [`LinearShape`].
+#[diagnostic::on_unimplemented(
+    message = "linear: the compiler cannot see the last dim of `{Self}`; in generic code, add the op's relation: `where {Self}: LinearShape<Dim<IN>>`"
+)]
+pub trait LinearTo<K, O: Dimension, Out>: LinearShape<K> {
+    /// The output shape's value, `Self` with `o` last.
+    fn linear_shape(&self, o: O) -> Out;
+}
+impl<S: LinearShape<K>, K, O: Dimension> LinearTo<K, O, LinearOut<S, O>> for S {
+    #[inline]
+    fn linear_shape(&self, o: O) -> LinearOut<S, O> {
+        self.replace_last(o)
+    }
 }
 
+/// `Self` with its last dim replaced by another: the shape of a `linear`, the supertrait of
+/// [`LinearShape`] (so generic code names the output without a second bound).
+pub trait ReplaceLast: Shape {
+    /// The shape with `O` last.
+    type Output<O: Dimension>: Shape;
+    /// The shape with `o` last, as a value.
+    fn replace_last<O: Dimension>(&self, o: O) -> Self::Output<O>;
+}
+
+/// A shape's last dim, and whether it has more than two dims (`linear` then maps the last dim
+/// at every position of the others, and its message says so).
+#[doc(hidden)]
+pub trait LastDim: ReplaceLast {
+    /// The last dim.
+    type Last: Dimension;
+    /// [`Flat`] for rank 1 and 2, [`Deep`] above.
+    type Depth;
+}
+
+/// A shape of rank 1 or 2 (for `linear`'s message).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flat;
+/// A shape of rank 3 or more (for `linear`'s message).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Deep;
+
 macro_rules! replace_last {
-    ($($d:ident),*) => {
-        impl<$($d: Dimension,)* L: Dimension, O: Dimension> ReplaceLast<O> for ($($d,)* L,) {
-            type Output = ($($d,)* O,);
+    ($depth:ident; $($d:ident),*) => {
+        impl<$($d: Dimension,)* L: Dimension> ReplaceLast for ($($d,)* L,) {
+            type Output<O: Dimension> = ($($d,)* O,);
             #[inline]
             #[allow(non_snake_case)]
-            fn replace_last(&self, o: O) -> Self::Output {
+            fn replace_last<O: Dimension>(&self, o: O) -> Self::Output<O> {
                 let ($($d,)* _,) = *self;
                 ($($d,)* o,)
             }
         }
+        // `do_not_recommend`: a generic shape is not listed against these impls; the message
+        // of `LinearTo` says what to add.
+        #[diagnostic::do_not_recommend]
+        impl<$($d: Dimension,)* L: Dimension> LastDim for ($($d,)* L,) {
+            type Last = L;
+            type Depth = $depth;
+        }
     };
 }
-replace_last!();
-replace_last!(A);
-replace_last!(A, B);
-replace_last!(A, B, C);
-replace_last!(A, B, C, D);
+replace_last!(Flat;);
+replace_last!(Flat; A);
+replace_last!(Deep; A, B);
+replace_last!(Deep; A, B, C);
+replace_last!(Deep; A, B, C, D);
 
-/// `linear`'s check, per rank and per kind of the two feature dims, asked of `()`; its message
-/// is the one for an input of the wrong rank.
+/// `linear`'s check on the input's last dim `L` and the weight's input features `K`, asked of
+/// `()`: two static dims are compared by the compiler, a runtime `usize` when the op runs.
 #[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "linear takes a 2-D [batch, in_features] or 3-D [batch, length, in_features] input; the input is `{X}`",
-    label = "not a 2-D or 3-D input",
-    note = "in generic code, add the op's relation: `where {X}: LinearShape<{K}>`"
-)]
-pub trait LinearCheck<X, K> {}
+pub trait LinearPair<L, K, Depth> {}
 
-/// linear: the input's features equal the weight's input features.
+/// linear on a 1-D or 2-D input: its features equal the weight's input features.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "linear: the input has {N} features, the layer expects {M}",
@@ -175,27 +226,27 @@ pub trait LinearCheck<X, K> {}
 pub trait FeaturesEqual<const N: usize, const M: usize> {}
 impl<T: ?Sized, const N: usize> FeaturesEqual<N, N> for T {}
 
-macro_rules! linear_check {
-    ($($d:ident),+) => {
-        impl<T: ?Sized, $($d: Dimension,)+ const N: usize, const M: usize>
-            LinearCheck<($($d,)+ Dim<N>), Dim<M>> for T
-        where
-            (): FeaturesEqual<N, M>,
-        {
-        }
-        impl<T: ?Sized, $($d: Dimension,)+ const N: usize> LinearCheck<($($d,)+ Dim<N>), usize>
-            for T
-        {
-        }
-        impl<T: ?Sized, $($d: Dimension,)+ const M: usize> LinearCheck<($($d,)+ usize), Dim<M>>
-            for T
-        {
-        }
-        impl<T: ?Sized, $($d: Dimension,)+> LinearCheck<($($d,)+ usize), usize> for T {}
-    };
+/// linear on an input of rank 3 or more: the last dim equals the weight's input features.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "linear: the input's last dim has {N} features, the layer expects {M}",
+    label = "feature counts differ",
+    note = "linear maps the last dim at every position of the others; to use a whole sample as the features, flatten it first: `x.flatten()` gives [batch, features]"
+)]
+pub trait LastDimFeaturesEqual<const N: usize, const M: usize> {}
+impl<T: ?Sized, const N: usize> LastDimFeaturesEqual<N, N> for T {}
+
+impl<T: ?Sized, const N: usize, const M: usize> LinearPair<Dim<N>, Dim<M>, Flat> for T where
+    (): FeaturesEqual<N, M>
+{
 }
-linear_check!(A);
-linear_check!(A, B);
+impl<T: ?Sized, const N: usize, const M: usize> LinearPair<Dim<N>, Dim<M>, Deep> for T where
+    (): LastDimFeaturesEqual<N, M>
+{
+}
+impl<T: ?Sized, const N: usize, Depth> LinearPair<Dim<N>, usize, Depth> for T {}
+impl<T: ?Sized, const M: usize, Depth> LinearPair<usize, Dim<M>, Depth> for T {}
+impl<T: ?Sized, Depth> LinearPair<usize, usize, Depth> for T {}
 
 /// Panics with the op's name and both shapes when runtime shapes differ.
 pub(crate) fn assert_same_dims(op: &str, a: &[usize], b: &[usize]) {

@@ -20,9 +20,10 @@
 //! fits::<(Dim<2>, Dim<3>), (Dim<6>,)>();
 //! ```
 
-use typenum::{Eq, IsEqual, B1};
+use typenum::{Eq, IsEqual};
 
-use super::bridge::{Count, ElementCount, Many, TypeNumel};
+use super::bridge::{Check, Count, ElementCount, Holds, Many, TypeNumel, Verdict};
+use super::markers::{reshape, unflatten};
 use super::{ConstDim, Dim, Dimension, Shape};
 
 /// Per op, the check that two element counts agree: a `()`-trait dispatching on the printable
@@ -59,13 +60,13 @@ macro_rules! element_counts {
         #[diagnostic::on_unimplemented(message = $small_message, label = $label, note = $note)]
         pub trait $small<const N: usize, const M: usize> {}
         #[diagnostic::do_not_recommend]
-        impl<const N: usize, const M: usize> $small<N, M> for B1 {}
+        impl<const N: usize, const M: usize> $small<N, M> for Holds {}
 
         #[doc = concat!("The element counts agree (`", stringify!($counts), "`), one above 4096.")]
         #[diagnostic::on_unimplemented(message = $large_message, label = $label, note = $note)]
         pub trait $large<Src, Dst> {}
         #[diagnostic::do_not_recommend]
-        impl<Src, Dst> $large<Src, Dst> for B1 {}
+        impl<Src, Dst> $large<Src, Dst> for Holds {}
     };
 }
 
@@ -106,7 +107,14 @@ where
     Dst: TypeNumel,
     S::Numel: IsEqual<Dst::Numel> + ElementCount,
     Dst::Numel: ElementCount,
-    (): ReshapeCounts<Count<S::Numel>, Count<Dst::Numel>, Eq<S::Numel, Dst::Numel>, S, Dst>,
+    Eq<S::Numel, Dst::Numel>: Verdict,
+    (): ReshapeCounts<
+        Count<S::Numel>,
+        Count<Dst::Numel>,
+        Check<Eq<S::Numel, Dst::Numel>, reshape>,
+        S,
+        Dst,
+    >,
 {
 }
 
@@ -133,6 +141,13 @@ where
     }
 }
 
+/// [`FlattenShape`] with its output as a parameter: the bound of `x.flatten()`, so that a
+/// generic shape without the relation fails with the relation's message (E0277) rather than
+/// "the method exists but its trait bounds were not satisfied" (E0599): method lookup does not
+/// evaluate a bound whose output is still unknown. Implemented for every [`FlattenShape`].
+pub trait FlattenTo<Out>: FlattenShape<Output = Out> {}
+impl<S: FlattenShape> FlattenTo<S::Output> for S {}
+
 /// The shape `flatten` gives `S`: `[B, D1 * D2 * ..]`.
 pub type Flattened<S> = <S as FlattenShape>::Output;
 
@@ -140,9 +155,9 @@ pub type Flattened<S> = <S as FlattenShape>::Output;
 /// the wrong rank or a dim after the batch that is not static.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "flatten takes a 3-D to 5-D input [batch, ..] whose dims after the batch are static (`Dim<N>`); the input is `{X}`",
-    label = "not [batch, static dims..]",
-    note = "in generic code, add the op's relation: `where {X}: FlattenShape`"
+    message = "flatten: `{X}` is not [batch, static dims..] of rank 3 to 5 with at most 4096 elements a sample",
+    label = "not a shape flatten can compute",
+    note = "in generic code, add the op's relation: `where {X}: FlattenShape`; a sample above 4096 elements (beyond static dims) takes `reshape_to` with a runtime dim"
 )]
 pub trait FlattenCheck<X> {
     /// `[B, D1 * D2 * ..]`.
@@ -168,6 +183,9 @@ impl<T: ?Sized, Sample, const N: usize> FlattenFits<Sample, Dim<N>> for T {
 
 macro_rules! flatten_rank {
     ($($n:ident),+) => {
+        // `do_not_recommend`: a dim the compiler cannot compute with (a generic one, or one
+        // above 4096) is reported as this check, whose message names the relation to add.
+        #[diagnostic::do_not_recommend]
         impl<T: ?Sized, B: Dimension, $(const $n: usize),+> FlattenCheck<(B, $(Dim<$n>,)+)> for T
         where
             ($(Dim<$n>,)+): TypeNumel,
@@ -214,13 +232,32 @@ where
 /// static.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "unflatten keeps the batch dim: `{X}` cannot become `{Dst}`",
-    label = "not [batch, static dims..] on both sides",
-    note = "both shapes need the same first dim, rank 2 to 5 and static dims after it; in generic code add `where {X}: UnflattenShape<{Dst}>`"
+    message = "unflatten keeps the batch dim: `{X}` cannot become `{Dst}` (both need the same first dim, rank 2 to 5 and static dims after it; in generic code, add the op's relation: `where {X}: UnflattenShape<{Dst}>`)"
 )]
 pub trait UnflattenCheck<X, Dst> {
     /// The target shape's value.
     fn unflatten(x: &X) -> Dst;
+}
+
+/// Never a real target shape: while method lookup does not know `unflatten`'s target yet, it
+/// keeps the check undecided, so that a generic input without the relation is reported once the
+/// target is known, naming it (not as `S cannot become _`).
+/// Two of them, so that the compiler never picks one: the target comes from the caller.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnknownTarget<const N: usize>;
+
+#[diagnostic::do_not_recommend]
+impl<T: ?Sized, X> UnflattenCheck<X, UnknownTarget<0>> for T {
+    fn unflatten(_: &X) -> UnknownTarget<0> {
+        UnknownTarget
+    }
+}
+#[diagnostic::do_not_recommend]
+impl<T: ?Sized, X> UnflattenCheck<X, UnknownTarget<1>> for T {
+    fn unflatten(_: &X) -> UnknownTarget<1> {
+        UnknownTarget
+    }
 }
 
 macro_rules! unflatten_ranks {
@@ -233,10 +270,14 @@ macro_rules! unflatten_ranks {
             <($(Dim<$n>,)+) as TypeNumel>::Numel:
                 IsEqual<<($(Dim<$m>,)+) as TypeNumel>::Numel> + ElementCount,
             <($(Dim<$m>,)+) as TypeNumel>::Numel: ElementCount,
+            Eq<<($(Dim<$n>,)+) as TypeNumel>::Numel, <($(Dim<$m>,)+) as TypeNumel>::Numel>: Verdict,
             (): UnflattenCounts<
                 Count<<($(Dim<$n>,)+) as TypeNumel>::Numel>,
                 Count<<($(Dim<$m>,)+) as TypeNumel>::Numel>,
-                Eq<<($(Dim<$n>,)+) as TypeNumel>::Numel, <($(Dim<$m>,)+) as TypeNumel>::Numel>,
+                Check<
+                    Eq<<($(Dim<$n>,)+) as TypeNumel>::Numel, <($(Dim<$m>,)+) as TypeNumel>::Numel>,
+                    unflatten,
+                >,
                 ($(Dim<$n>,)+),
                 ($(Dim<$m>,)+),
             >,

@@ -42,7 +42,7 @@ impl<E> Derivative<E, fn(E) -> E> {
 impl<E: Element, S: Shape> Tensor<E, S> {
     /// Applies `f` elementwise and records the backward pass `grad_x += grad_y * dy/dx`,
     /// keeping only what `derivative` needs.
-    fn unary<D>(&self, op: &str, f: impl Fn(E) -> E, derivative: Derivative<E, D>) -> Self
+    fn unary<D>(&self, op: &'static str, f: impl Fn(E) -> E, derivative: Derivative<E, D>) -> Self
     where
         D: Fn(E) -> E + Send + 'static,
     {
@@ -97,13 +97,17 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         self.unary("log", E::ln, Derivative::OfInput(|x| E::one() / x))
     }
 
-    /// `max(x, 0)`; its gradient at 0 is 0, as in PyTorch. The backward pass keeps the output
-    /// (`y > 0` exactly where `x > 0`).
+    /// `max(x, 0)`, as PyTorch computes it: `0` where `x < 0`, else `x`, so NaN stays NaN
+    /// (and `-0.0` stays `-0.0`). Its gradient is PyTorch's `threshold_backward`: 0 where the
+    /// output is `<= 0` (at 0 too), else the upstream gradient, which a NaN passes. The
+    /// backward pass keeps the output.
+    ///
+    /// (`Float::max(x, 0)` returns the number when one operand is NaN: it made `relu(NaN)` 0.)
     pub fn relu(&self) -> Self {
         self.unary(
             "relu",
-            |x| x.max(E::zero()),
-            Derivative::OfOutput(|y| if y > E::zero() { E::one() } else { E::zero() }),
+            |x| if x < E::zero() { E::zero() } else { x },
+            Derivative::OfOutput(|y| if y <= E::zero() { E::zero() } else { E::one() }),
         )
     }
 

@@ -23,6 +23,7 @@ impl<E: Element> Gradients<E> {
     /// on it (or it was not traced).
     pub fn get<S: Shape>(&self, tensor: &Tensor<E, S>) -> Option<Tensor<E, S>> {
         let grad = self.get_raw(tensor.id())?;
+        check_len(grad.len(), tensor);
         Some(Tensor::from_parts(*tensor.shape(), grad.to_vec()))
     }
 
@@ -30,6 +31,19 @@ impl<E: Element> Gradients<E> {
     /// loss did not depend on it (or it was already taken).
     pub fn take<S: Shape>(&mut self, tensor: &Tensor<E, S>) -> Option<Tensor<E, S>> {
         let grad = self.take_raw(tensor.id())?;
+        check_len(grad.len(), tensor);
         Some(Tensor::from_parts(*tensor.shape(), grad))
     }
+}
+
+/// Panics unless a gradient of `len` elements fits `tensor`: only a backward closure that
+/// added to a tensor it did not list among its op's inputs can get this wrong (the inputs'
+/// lengths are checked as the closures run).
+fn check_len<E: Element, S: Shape>(len: usize, tensor: &Tensor<E, S>) {
+    assert!(
+        len == tensor.numel(),
+        "grads: the gradient of a tensor of {} elements has {len}: a backward pass added a \
+         gradient of the wrong length to it without listing it among its op's inputs",
+        tensor.numel()
+    );
 }

@@ -19,7 +19,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::shape::{fmt_dims, ConstShape, Shape};
+use crate::shape::markers::embedding;
+use crate::shape::{fmt_dims, ConstShape, Dim, Dimension, LabelsFor, Shape, VocabularyFor};
 
 /// A tensor of indices (`usize`), each below `N`, with a typed shape `S`: class labels
 /// (`IndexTensor<(usize,), 10>` for a batch of digit labels) or token ids
@@ -43,6 +44,20 @@ impl<S: Shape, const N: usize> Clone for IndexTensor<S, N> {
 }
 
 impl<S: Shape, const N: usize> IndexTensor<S, N> {
+    /// The same ids with the bound `M`, sharing the storage. Called only where a trait bound
+    /// has proven `M == N` at compile time (the class and vocabulary guards of
+    /// `shape::lookup`), so every id stays below the new bound.
+    pub(crate) fn rebound<const M: usize>(&self) -> IndexTensor<S, M> {
+        debug_assert!(
+            self.data.iter().all(|&i| i < M),
+            "rebound: an id is not below {M}"
+        );
+        IndexTensor {
+            shape: self.shape,
+            data: Arc::clone(&self.data),
+        }
+    }
+
     /// `data` (row-major) in `shape`, or an error naming the first value `>= N` and its
     /// position, or both lengths when they differ.
     pub fn from_vec_shaped(shape: S, data: Vec<usize>) -> Result<Self> {
@@ -229,6 +244,76 @@ impl<S: Shape, const N: usize> fmt::Debug for IndexTensor<S, N> {
             fmt_dims(self.dims().as_ref()),
             self.data
         )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids as the argument of a lookup: the class and vocabulary checks (guards in shape/lookup.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// The labels of scores `[B, C]`: an [`IndexTensor`] `[B]` of ids below `C`. The bound of
+/// `nll_loss` and `cross_entropy` (`Op`) on their labels argument.
+#[diagnostic::on_unimplemented(
+    message = "{Op}: the labels must be an `IndexTensor<({B},), {C}>` (one class id below {C} for each of the batch's rows); they are `{Self}`",
+    label = "not the labels of these scores"
+)]
+pub trait ClassLabels<Op, B: Dimension, const C: usize> {
+    /// The class ids, one per row (the same storage).
+    fn class_ids(&self) -> IndexTensor<(B,), C>;
+}
+
+// Blanket over the labels' type (their bound comes from `Ids`): a mismatch is reported as
+// the guard alone, without a quote of this impl.
+impl<L, Op, B: Dimension, const C: usize> ClassLabels<Op, B, C> for L
+where
+    L: Ids<Shape = (B,)>,
+    Op: LabelsFor<L::Bound, C>,
+{
+    fn class_ids(&self) -> IndexTensor<(B,), C> {
+        self.rebound_to()
+    }
+}
+
+/// An [`IndexTensor`]'s shape and bound as types, for the lookup checks.
+#[doc(hidden)]
+pub trait Ids {
+    /// The ids' shape.
+    type Shape: Shape;
+    /// `Dim<N>` for ids below `N`.
+    type Bound;
+    /// The same ids with the bound `M` (called only where `M` is proven equal to the bound).
+    fn rebound_to<const M: usize>(&self) -> IndexTensor<Self::Shape, M>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S: Shape, const N: usize> Ids for IndexTensor<S, N> {
+    type Shape = S;
+    type Bound = Dim<N>;
+    fn rebound_to<const M: usize>(&self) -> IndexTensor<S, M> {
+        self.rebound()
+    }
+}
+
+/// Token ids for a table of `V` rows: an [`IndexTensor`] of any shape with ids below `V`. The
+/// bound of `embedding` on its ids argument.
+#[diagnostic::on_unimplemented(
+    message = "embedding: the ids must be an `IndexTensor<_, {V}>` (ids below the table's {V} rows); they are `{Self}`",
+    label = "not ids for this table"
+)]
+pub trait TokenIds<const V: usize> {
+    /// The ids' shape.
+    type Shape: Shape;
+    /// The ids (the same storage).
+    fn token_ids(&self) -> IndexTensor<Self::Shape, V>;
+}
+
+impl<L: Ids, const V: usize> TokenIds<V> for L
+where
+    embedding: VocabularyFor<L::Bound, V>,
+{
+    type Shape = L::Shape;
+    fn token_ids(&self) -> IndexTensor<L::Shape, V> {
+        self.rebound_to()
     }
 }
 

@@ -23,7 +23,7 @@ mod views;
 
 pub use crate::element::Element;
 pub(crate) use gemm::{matmul_into, MatRef};
-pub use index::IndexTensor;
+pub use index::{ClassLabels, Ids, IndexTensor, TokenIds};
 pub use random::Rng;
 pub(crate) use reduce::split_at_axis;
 
@@ -87,16 +87,26 @@ impl<E: Element> IntoStorage<E> for Arc<Buffer<E>> {
 pub trait OpInput<E: Element> {
     /// The input's link to its tape, if it is traced.
     fn op_trace(&self) -> Option<&Trace<E>>;
+    /// The input's id: where its gradient goes.
+    fn op_id(&self) -> TensorId;
+    /// The input's element count: the length its gradient must have.
+    fn op_len(&self) -> usize;
 }
 
 impl<E: Element, S: Shape> OpInput<E> for Tensor<E, S> {
     fn op_trace(&self) -> Option<&Trace<E>> {
         self.trace.as_ref()
     }
+    fn op_id(&self) -> TensorId {
+        self.id
+    }
+    fn op_len(&self) -> usize {
+        self.numel()
+    }
 }
 
-/// The traces of an op's inputs (ops have at most a few).
-type SmallTraces<'a, E> = Vec<Option<&'a Trace<E>>>;
+/// An op's inputs as the tape records them: trace, id and element count (ops have a few).
+type SmallTraces<'a, E> = Vec<(Option<&'a Trace<E>>, TensorId, usize)>;
 
 /// A rank-0 tensor (a scalar).
 pub type Tensor0<E> = Tensor<E, ()>;
@@ -152,7 +162,10 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// op in error messages.
     ///
     /// Panics when the inputs are traced on two different tapes, or one was computed before
-    /// the last `backward()` on its tape (see [the tape rules](crate::autodiff)).
+    /// the last `backward()` on its tape (see [the tape rules](crate::autodiff)). A backward
+    /// closure that adds a gradient of the wrong length to one of its `inputs` panics in
+    /// `backward()`, naming `op`: "the backward pass of `softplus` adds a gradient of 3
+    /// elements to an input of 4 elements".
     ///
     /// A custom op, `softplus(x) = ln(1 + e^x)` with gradient `sigmoid(x)`:
     ///
@@ -176,17 +189,20 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// gradcheck("softplus", &x, softplus).unwrap();
     /// ```
     pub fn from_op(
-        op: &str,
+        op: &'static str,
         shape: S,
         data: impl IntoStorage<E>,
         inputs: &[&dyn OpInput<E>],
         backward: impl FnOnce(&[E], &mut Gradients<E>) + Send + 'static,
     ) -> Self {
         let mut out = Self::from_parts(shape, data);
-        let traces: SmallTraces<'_, E> = inputs.iter().map(|x| x.op_trace()).collect();
-        if traces.iter().any(Option::is_some) {
+        if inputs.iter().any(|x| x.op_trace().is_some()) {
+            let traces: SmallTraces<'_, E> = inputs
+                .iter()
+                .map(|x| (x.op_trace(), x.op_id(), x.op_len()))
+                .collect();
             let backward: BackwardFn<E> = Box::new(backward);
-            out.trace = Trace::record(op, &traces, out.id, backward);
+            out.trace = Trace::record(op, &traces, (out.id, out.numel()), backward);
         }
         out
     }
@@ -285,9 +301,31 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// want): ops on it record their backward pass there, and `backward()` computes its
     /// gradient. Shares data and id with `self`, so `grads.get(&self)` finds the gradient too.
     /// A leaf stays valid across `backward()` calls: trace parameters once.
+    ///
+    /// On a tensor computed by ops on `tape` since its last `backward()`, `trace` keeps it in
+    /// the computation (its gradient still flows to the inputs it was computed from) and asks
+    /// the next `backward()` to keep its gradient for `grads.get`, like PyTorch's
+    /// `retain_grad()`. (It used to make it a leaf with the id of an op's output, whose
+    /// gradient the backward walk consumed: `grads.get` found nothing.) To cut such a tensor
+    /// from its inputs instead, `detach()` it first.
+    ///
+    /// ```
+    /// use shapetorch::prelude::*;
+    /// let tape = Tape::new();
+    /// let x = Tensor1::<f64, 2>::from_slice(&[1.0, 2.0]).unwrap().trace(&tape);
+    /// let h = x.mul_scalar(3.0).trace(&tape); // computed: h = 3x
+    /// let grads = (&h * &h).sum_all().backward(); // sum(h²)
+    /// assert_eq!(grads.get(&h).unwrap().to_vec(), vec![6.0, 12.0]); // 2h
+    /// assert_eq!(grads.get(&x).unwrap().to_vec(), vec![18.0, 36.0]); // 2h · 3
+    /// ```
     pub fn trace(&self, tape: &Tape<E>) -> Self {
+        let trace = self
+            .trace
+            .as_ref()
+            .and_then(|t| t.retrace(self.id, tape))
+            .unwrap_or_else(|| Trace::leaf(tape));
         Tensor {
-            trace: Some(Trace::leaf(tape)),
+            trace: Some(trace),
             ..self.clone()
         }
     }

@@ -5,7 +5,11 @@
 //! by the compiler. Like `torch.sum(x, dim)` with `keepdim=False`. Each reduction's one bound
 //! is its shape relation ([`SumShape`], [`MeanShape`], [`MaxShape`]): an axis out of range is a
 //! compile error ("sum: axis 5 is out of range for a rank-3 tensor"), and so is `mean` or `max`
-//! over a static axis of size 0 (over a runtime one, a panic naming the op and the axis).
+//! over a static axis of size 0. Over a runtime axis of size 0, `mean` gives NaN (0/0, as
+//! `torch.mean`) and `max` panics naming the op and the axis (`torch.max` raises).
+//!
+//! NaN as in PyTorch: sums and means propagate it; `max` and `argmax` take a slice's first NaN
+//! (its position gets the gradient), like `torch.max(x, dim)` and `torch.argmax`.
 //!
 //! ```
 //! use shapetorch::prelude::*;
@@ -17,7 +21,8 @@
 //! ```
 
 use super::{Element, IndexTensor, Tensor};
-use crate::shape::{Dim, MaxOut, MaxShape, MeanShape, SelectAxis, Shape, SumShape};
+
+use crate::shape::{AxisClasses, MaxOut, MaxShape, MeanShape, SelectAxis, Shape, SumShape};
 
 /// Splits `dims` around `axis` into `(outer, n, inner)`: the element `[o, k, i]` of that 3-D
 /// view lies at `(o * n + k) * inner + i`.
@@ -80,16 +85,15 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         self.sum_scaled::<I, _>(self.shape().reduced(), E::one())
     }
 
-    /// Averages over axis `I`. An empty axis is a compile error if static, a panic if not.
+    /// Averages over axis `I`. An empty axis is a compile error if static; a runtime one of
+    /// size 0 gives NaN (0/0), as `torch.mean` does (and as [`mean_all`](Self::mean_all) of an
+    /// empty tensor).
     pub fn mean<const I: usize>(&self) -> Tensor<E, <S as MeanShape<I>>::Output>
     where
         S: MeanShape<I>,
     {
         let n = self.dims().as_ref()[I];
-        assert!(
-            n > 0,
-            "mean: axis {I} is empty (size 0); the mean of no elements is 0/0"
-        );
+        // n = 0: every sum is 0, and 0 * (1/0) = 0 * inf = NaN; no element gets a gradient
         self.sum_scaled::<I, _>(self.shape().reduced(), E::one() / E::of(n as f64))
     }
 
@@ -122,9 +126,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         })
     }
 
-    /// The maximum over axis `I`. The gradient goes to the first maximal element of each slice,
-    /// as in PyTorch's `torch.max(x, dim)`. An empty axis is a compile error if static, a panic
-    /// if not.
+    /// The maximum over axis `I`. As PyTorch's `torch.max(x, dim)`: a slice holding a NaN has
+    /// the maximum NaN, and the gradient goes to its first NaN; otherwise it goes to the first
+    /// maximal element. An empty axis is a compile error if static, a panic if not.
     pub fn max<const I: usize>(&self) -> Tensor<E, <S as MaxShape<I>>::Output>
     where
         S: MaxShape<I>,
@@ -140,10 +144,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         let mut out = vec![E::zero(); outer * inner];
         for o in 0..outer {
             for i in 0..inner {
-                let at = |k: usize| x[(o * n + k) * inner + i];
-                let best = (1..n).fold(0, |best, k| if at(k) > at(best) { k } else { best });
+                let best = first_max((0..n).map(|k| x[(o * n + k) * inner + i]));
                 argmax[o * inner + i] = best;
-                out[o * inner + i] = at(best);
+                out[o * inner + i] = x[(o * n + best) * inner + i];
             }
         }
         let x_id = self.id();
@@ -164,9 +167,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         )
     }
 
-    /// The index of the largest element along axis `I` (the first one on ties), like
-    /// `torch.argmax(x, dim)`: an [`IndexTensor`] whose values lie below the axis's size `N`.
-    /// Not differentiable (its result is integers).
+    /// The index of the largest element along axis `I` (the first one on ties; the first NaN
+    /// when the slice holds one), like `torch.argmax(x, dim)`: an [`IndexTensor`] whose values
+    /// lie below the axis's size `N`. Not differentiable (its result is integers).
     ///
     /// ```
     /// use shapetorch::prelude::*;
@@ -174,9 +177,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// let predicted: IndexTensor<Rank1<2>, 3> = logits.argmax::<1, 3>();
     /// assert_eq!(predicted.to_vec(), vec![1, 0]);
     /// ```
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn argmax<const I: usize, const N: usize>(&self) -> IndexTensor<MaxOut<S, I>, N>
-    where
-        S: MaxShape<I> + SelectAxis<I, Dim = Dim<N>>,
+    where S: MaxShape<I> + SelectAxis<I>, crate::shape::markers::argmax: AxisClasses<<S as SelectAxis<I>>::Dim, N>,
     {
         let (outer, n, inner) = split_at_axis(self.dims().as_ref(), I);
         assert!(n > 0, "argmax: axis {I} is empty");
@@ -184,9 +187,7 @@ impl<E: Element, S: Shape> Tensor<E, S> {
         let mut out = vec![0usize; outer * inner];
         for o in 0..outer {
             for i in 0..inner {
-                let at = |k: usize| x[(o * n + k) * inner + i];
-                out[o * inner + i] =
-                    (1..n).fold(0, |best, k| if at(k) > at(best) { k } else { best });
+                out[o * inner + i] = first_max((0..n).map(|k| x[(o * n + k) * inner + i]));
             }
         }
         IndexTensor::from_valid(self.shape().reduced(), out)
@@ -215,9 +216,42 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     }
 }
 
+/// The position of the maximum of `values` as `torch.max(x, dim)` and `torch.argmax` find it:
+/// the first NaN if there is one (NaN propagates, and PyTorch stops at the first), else the
+/// first of the largest values (0 for an empty sequence).
+fn first_max<E: Element>(values: impl Iterator<Item = E>) -> usize {
+    let mut best: Option<(usize, E)> = None;
+    for (k, v) in values.enumerate() {
+        if v.is_nan() {
+            return k;
+        }
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((k, v));
+        }
+    }
+    best.map_or(0, |(k, _)| k)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sum_slice;
+    use super::{first_max, sum_slice};
+
+    #[test]
+    fn first_max_stops_at_the_first_nan_and_keeps_the_first_of_ties() {
+        let nan = f64::NAN;
+        for (values, at) in [
+            (vec![1.0, nan, 2.0], 1),
+            (vec![nan, 1.0, 2.0], 0),
+            (vec![1.0, 2.0, nan], 2),
+            (vec![nan, nan, 1.0], 0),
+            (vec![1.0, nan, nan], 1),
+            (vec![3.0, 1.0, 3.0], 0),
+            (vec![f64::NEG_INFINITY; 2], 0),
+            (vec![], 0),
+        ] {
+            assert_eq!(first_max(values.iter().copied()), at, "{values:?}");
+        }
+    }
 
     /// Every length around the lane count and a long one, in both element types, against a
     /// sum in f64 of the same values (integers and halves: exact in either order).

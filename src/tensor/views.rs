@@ -28,7 +28,7 @@ use super::reduce::split_at_axis;
 use super::{Element, Tensor};
 use crate::memory::Buffer;
 use crate::shape::{
-    fmt_dims, Axes2, Axes3, Axes4, ConstShape, FlattenShape, PermuteShape, Permuted, RemoveAxis,
+    fmt_dims, Axes2, Axes3, Axes4, ConstShape, FlattenTo, PermuteShape, Permuted, RemoveAxis,
     ReshapeShape, Shape, UnflattenShape,
 };
 
@@ -60,9 +60,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// let y: Tensor<f32, (usize, Dim<400>)> = x.flatten();
     /// assert_eq!(y.dims(), [8, 400]);
     /// ```
-    pub fn flatten(&self) -> Tensor<E, S::Output>
+    pub fn flatten<Out: Shape>(&self) -> Tensor<E, Out>
     where
-        S: FlattenShape,
+        S: FlattenTo<Out>,
     {
         self.reshape_to(self.shape().flattened())
     }

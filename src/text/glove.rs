@@ -1,11 +1,15 @@
 //! GloVe word vectors in their text format: one line per word, the word then its values,
-//! separated by single spaces (no header line).
+//! separated by single spaces (no header line). Every value must be a finite number (`nan`
+//! and `inf` parse as floats, but one of them made every vector drawn from the table's
+//! standard deviation NaN); an error names the file, the line and the word, cut to 60
+//! characters in the message.
 
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::files::{cut, open_regular, read_error};
 use crate::tensor::{Element, Rng, Tensor2};
 use crate::text::Vocab;
 
@@ -18,18 +22,17 @@ pub struct Glove {
 }
 
 impl Glove {
-    /// Reads the file at `path`.
+    /// Reads the file at `path` (a regular file: a FIFO or a device is an error).
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::Io {
-            file: path.display().to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
-        Self::from_reader(std::io::BufReader::new(file), &path.display().to_string())
+        let name = path.display().to_string();
+        let (file, _) = open_regular(path, &name)?;
+        Self::from_reader(std::io::BufReader::new(file), &name)
     }
 
     /// Reads vectors from `reader`; `file` names it in errors. Every line must have the same
-    /// number of values as the first; an error names the line (from 1) and what is wrong.
+    /// number of values as the first, each a finite number; an error names the line (from 1)
+    /// and what is wrong.
     pub fn from_reader(reader: impl BufRead, file: &str) -> Result<Self> {
         let mut glove = Glove {
             dim: 0,
@@ -43,7 +46,10 @@ impl Glove {
                 line: line_no,
                 message,
             };
-            let line = line.map_err(|e| error(e.to_string()))?;
+            let line = line.map_err(|e| match read_error(file, e) {
+                Error::Io { message, .. } => error(message),
+                out_of_memory => out_of_memory,
+            })?;
             if line.is_empty() {
                 continue;
             }
@@ -51,23 +57,26 @@ impl Glove {
             let word = fields.next().unwrap_or_default();
             let start = glove.values.len();
             for (k, field) in fields.enumerate() {
-                let v: f32 = field.parse().map_err(|_| {
-                    error(format!(
-                        "value {} of `{word}` is not a number: `{field}`",
-                        k + 1
-                    ))
-                })?;
+                let what = |problem: &str| {
+                    let (word, field) = (cut(word), cut(field));
+                    error(format!("value {} of `{word}` {problem}: `{field}`", k + 1))
+                };
+                let v: f32 = field.parse().map_err(|_| what("is not a number"))?;
+                if !v.is_finite() {
+                    return Err(what("is not a finite number"));
+                }
                 glove.values.push(v);
             }
             let n = glove.values.len() - start;
             if glove.index.is_empty() {
                 if n == 0 {
-                    return Err(error(format!("`{word}` has no values")));
+                    return Err(error(format!("`{}` has no values", cut(word))));
                 }
                 glove.dim = n;
             } else if n != glove.dim {
                 return Err(error(format!(
-                    "`{word}` has {n} values, the lines before have {}",
+                    "`{}` has {n} values, the lines before have {}",
+                    cut(word),
                     glove.dim
                 )));
             }
@@ -76,7 +85,7 @@ impl Glove {
                 .insert(word.to_string(), glove.index.len())
                 .is_some()
             {
-                return Err(error(format!("`{word}` appears twice")));
+                return Err(error(format!("`{}` appears twice", cut(word))));
             }
         }
         Ok(glove)
@@ -198,6 +207,55 @@ mod tests {
             err.to_string(),
             "g.txt:1: value 2 of `a` is not a number: ``"
         );
+    }
+
+    /// `nan`, `inf` and a value past f32's range (which parses to inf) are refused: one of
+    /// them made the table's standard deviation NaN, and so every vector drawn from it.
+    #[test]
+    fn values_must_be_finite() {
+        for (text, bad) in [
+            (
+                "a 1 2\nb nan 3\n",
+                "value 1 of `b` is not a finite number: `nan`",
+            ),
+            ("a inf 2\n", "value 1 of `a` is not a finite number: `inf`"),
+            (
+                "a 1 -infinity\n",
+                "value 2 of `a` is not a finite number: `-infinity`",
+            ),
+            (
+                "a 1 1e39\n",
+                "value 2 of `a` is not a finite number: `1e39`",
+            ),
+            ("a 1 NaN\n", "value 2 of `a` is not a finite number: `NaN`"),
+        ] {
+            let err = Glove::from_reader(text.as_bytes(), "g.txt").unwrap_err();
+            assert!(err.to_string().ends_with(bad), "{err}");
+        }
+    }
+
+    /// A word of 1 MiB (or a value as long) is cut to 60 characters in the message: a 64 MiB
+    /// word made a 67 MB message.
+    #[test]
+    fn long_words_and_values_are_cut_in_messages() {
+        let word = "w".repeat(1 << 20);
+        for text in [
+            format!("{word} x\n"),
+            format!("a 1\n{word}\n"),
+            format!("a 1\n{word} 1 2\n"),
+            format!("{word} 1\n{word} 2\n"),
+            format!("a {word}\n"),
+        ] {
+            let err = Glove::from_reader(text.as_bytes(), "g.txt").unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.len() < 200,
+                "{} bytes: {}",
+                message.len(),
+                &message[..200]
+            );
+            assert!(message.contains("more characters)"), "{message}");
+        }
     }
 
     #[test]

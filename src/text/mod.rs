@@ -16,6 +16,6 @@ mod tokenizer;
 mod vocab;
 
 pub use glove::Glove;
-pub use mr::{read_mr, MrSentence};
+pub use mr::{parse_mr, read_mr, MrSentence};
 pub use tokenizer::tokenize;
 pub use vocab::{pad_batch, Vocab};

@@ -65,12 +65,14 @@ fn lenet_layers<B: Dimension>(
     fc.forward(Flatten.forward(h))
 }
 
-/// tile generic over height and width: one where-line; pooling as tile + max.
+/// tile generic over height and width, then max over the tiles: one relation per op (tile's
+/// output is one associated type, opaque here, so max takes its own relation).
 fn tiled_max<B: Dimension, H: Dimension, W: Dimension>(
     x: &Tensor<f32, (B, Dim<2>, H, W)>,
 ) -> Tensor<f32, MaxOut<Tiled<(B, Dim<2>, H, W), 2, 2>, 4>>
 where
     (B, Dim<2>, H, W): TileShape<2, 2>,
+    Tiled<(B, Dim<2>, H, W), 2, 2>: MaxShape<4>,
 {
     x.tile::<2, 2>().max::<4>()
 }

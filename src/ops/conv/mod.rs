@@ -85,8 +85,8 @@ pub use plan::{Blocked, ConvAlgorithm, ConvOverride, ConvPass, ConvPlan, PassKer
 use crate::autodiff::Gradients;
 use crate::memory::Buffer;
 use crate::shape::{
-    BatchDim, BiasDims, Conv1dOut, Conv1dShape, Conv2dOut, Conv2dShape, Dim, Dimension, Rank3,
-    Rank4, Shape,
+    Conv1dBiasDims, Conv1dOut, Conv1dShape, Conv1dSize, Conv2dBiasDims, Conv2dOut, Conv2dShape,
+    Conv2dSize, Dim, Rank3, Rank4, Shape,
 };
 pub use crate::shape::{ConvHyperParams, ConvParams, ConvParams2d, Minitorch};
 use crate::tensor::{Element, OpInput, Tensor};
@@ -147,8 +147,14 @@ fn conv_op<E: Element, Sx: Shape, Sw: Shape, Sb: Shape, So: Shape>(
 
 /// The input's dims as an array of `R` sizes (the relations have checked the rank).
 fn dims_of<E: Element, S: Shape, const R: usize>(x: &Tensor<E, S>) -> [usize; R] {
-    let dims = x.dims();
-    dims.as_ref()
+    dims_of_shape(x.shape())
+}
+
+/// A shape's dims as an array of `R` sizes (the relations have checked the rank).
+fn dims_of_shape<S: Shape, const R: usize>(shape: &S) -> [usize; R] {
+    shape
+        .dims()
+        .as_ref()
         .try_into()
         .expect("convolution: rank checked at compile time")
 }
@@ -172,11 +178,11 @@ fn geometry_1d<P: ConvHyperParams>(
         out_w,
         // the height is 1: one output row, reading the one input row
         stride_h: 1,
-        stride_w: P::STRIDE,
+        stride_w: P::STRIDE[1],
         pad_top: 0,
-        pad_left: P::PADDING,
+        pad_left: P::PADDING[1],
         dilation_h: 1,
-        dilation_w: P::DILATION,
+        dilation_w: P::DILATION[1],
     }
 }
 
@@ -188,9 +194,9 @@ fn geometry_2d<P: ConvHyperParams>(
     [kernel_h, kernel_w]: [usize; 2],
     [out_h, out_w]: [usize; 2],
 ) -> ConvGeometry {
-    let [stride_h, stride_w] = P::STRIDE_HW;
-    let [pad_top, pad_left] = P::PADDING_HW;
-    let [dilation_h, dilation_w] = P::DILATION_HW;
+    let [stride_h, stride_w] = P::STRIDE;
+    let [pad_top, pad_left] = P::PADDING;
+    let [dilation_h, dilation_w] = P::DILATION;
     ConvGeometry {
         batch,
         in_channels,
@@ -223,37 +229,25 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// the dilated kernel is wider than the padded input; stride, dilation or kernel is zero.
     /// Generic code bounds the input shape with [`Conv1dShape`] and names the output
     /// [`Conv1dOut`].
-    pub fn conv1d<const O: usize, const WC: usize, const K: usize, P: ConvHyperParams>(
-        &self,
-        weight: &Tensor<E, Rank3<O, WC, K>>,
-        _params: P,
-    ) -> Tensor<E, Conv1dOut<S, O, K, P>>
-    where
-        S: BatchDim + Conv1dShape<WC, K, P>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv1d<const O: usize, const WC: usize, const K: usize, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank3<O, WC, K>>, _params: P) -> Tensor<E, Conv1dOut<S, O, K, P>>
+    where S: Conv1dShape<WC, K, P>,
     {
-        let out_w = self.shape().out_width();
-        let g = geometry_1d::<P>(dims_of(self), O, K, out_w.size());
-        let out_shape = (self.shape().batch(), Dim, out_w);
+        let out_shape = Conv1dSize::<K, P>::conv1d_shape::<O>(self.shape());
+        let g = geometry_1d::<P>(dims_of(self), O, K, dims_of_shape::<_, 3>(&out_shape)[2]);
         conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, out_shape)
     }
 
     /// [`conv1d`](Self::conv1d) plus a bias `[O]` added to every output position, like
     /// `torch.nn.functional.conv1d(input, weight, bias, ...)`. A bias of the wrong length is a
     /// compile error (checked when the op runs if its length is a runtime `usize`).
-    pub fn conv1d_bias<const O: usize, const WC: usize, const K: usize, BL, P: ConvHyperParams>(
-        &self,
-        weight: &Tensor<E, Rank3<O, WC, K>>,
-        bias: &Tensor<E, (BL,)>,
-        _params: P,
-    ) -> Tensor<E, Conv1dOut<S, O, K, P>>
-    where
-        S: BatchDim + Conv1dShape<WC, K, P>,
-        BL: BiasDims<Dim<O>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv1d_bias<const O: usize, const WC: usize, const K: usize, BL, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank3<O, WC, K>>, bias: &Tensor<E, (BL,)>, _params: P) -> Tensor<E, Conv1dOut<S, O, K, P>>
+    where S: Conv1dShape<WC, K, P>, BL: Conv1dBiasDims<Dim<O>>,
     {
         bias.shape().0.check(&Dim::<O>);
-        let out_w = self.shape().out_width();
-        let g = geometry_1d::<P>(dims_of(self), O, K, out_w.size());
-        let out_shape = (self.shape().batch(), Dim, out_w);
+        let out_shape = Conv1dSize::<K, P>::conv1d_shape::<O>(self.shape());
+        let g = geometry_1d::<P>(dims_of(self), O, K, dims_of_shape::<_, 3>(&out_shape)[2]);
         conv_op(g, self, weight, Some(bias), out_shape)
     }
 
@@ -262,12 +256,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `output[b, o, t] = sum_{c, k} weight[o, c, k] * input[b, c, t + k]`.
     /// Equals [`conv1d`](Self::conv1d) on the input padded with `K - 1` zeros on the right;
     /// the same as `conv1d(weight, Minitorch)`. The width may be a runtime `usize`.
-    pub fn conv1d_minitorch<const O: usize, const WC: usize, const K: usize>(
-        &self,
-        weight: &Tensor<E, Rank3<O, WC, K>>,
-    ) -> Tensor<E, Conv1dOut<S, O, K, Minitorch>>
-    where
-        S: BatchDim + Conv1dShape<WC, K, Minitorch>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv1d_minitorch<const O: usize, const WC: usize, const K: usize>(&self, weight: &Tensor<E, Rank3<O, WC, K>>) -> Tensor<E, Conv1dOut<S, O, K, Minitorch>>
+    where S: Conv1dShape<WC, K, Minitorch>,
     {
         self.conv1d(weight, Minitorch)
     }
@@ -283,52 +274,27 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// the dilated kernel is taller or wider than the padded input; stride, dilation or a kernel
     /// side is zero. Generic code bounds the input shape with [`Conv2dShape`] and names the
     /// output [`Conv2dOut`].
-    pub fn conv2d<
-        const O: usize,
-        const WC: usize,
-        const KH: usize,
-        const KW: usize,
-        P: ConvHyperParams,
-    >(
-        &self,
-        weight: &Tensor<E, Rank4<O, WC, KH, KW>>,
-        _params: P,
-    ) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
-    where
-        S: BatchDim + Conv2dShape<WC, KH, KW, P>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv2d<const O: usize, const WC: usize, const KH: usize, const KW: usize, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>, _params: P) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
+    where S: Conv2dShape<WC, KH, KW, P>,
     {
-        let (out_h, out_w) = self.shape().out_size();
-        let out = [out_h.size(), out_w.size()];
-        let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], out);
-        let out_shape = (self.shape().batch(), Dim, out_h, out_w);
+        let out_shape = Conv2dSize::<KH, KW, P>::conv2d_shape::<O>(self.shape());
+        let [_, _, out_h, out_w] = dims_of_shape(&out_shape);
+        let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], [out_h, out_w]);
         conv_op::<E, _, _, (Dim<O>,), _>(g, self, weight, None, out_shape)
     }
 
     /// [`conv2d`](Self::conv2d) plus a bias `[O]` added to every output position, like
     /// `torch.nn.functional.conv2d(input, weight, bias, ...)`. A bias of the wrong length is a
     /// compile error (checked when the op runs if its length is a runtime `usize`).
-    pub fn conv2d_bias<
-        const O: usize,
-        const WC: usize,
-        const KH: usize,
-        const KW: usize,
-        BL,
-        P: ConvHyperParams,
-    >(
-        &self,
-        weight: &Tensor<E, Rank4<O, WC, KH, KW>>,
-        bias: &Tensor<E, (BL,)>,
-        _params: P,
-    ) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
-    where
-        S: BatchDim + Conv2dShape<WC, KH, KW, P>,
-        BL: BiasDims<Dim<O>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv2d_bias<const O: usize, const WC: usize, const KH: usize, const KW: usize, BL, P: ConvHyperParams>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>, bias: &Tensor<E, (BL,)>, _params: P) -> Tensor<E, Conv2dOut<S, O, KH, KW, P>>
+    where S: Conv2dShape<WC, KH, KW, P>, BL: Conv2dBiasDims<Dim<O>>,
     {
         bias.shape().0.check(&Dim::<O>);
-        let (out_h, out_w) = self.shape().out_size();
-        let out = [out_h.size(), out_w.size()];
-        let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], out);
-        let out_shape = (self.shape().batch(), Dim, out_h, out_w);
+        let out_shape = Conv2dSize::<KH, KW, P>::conv2d_shape::<O>(self.shape());
+        let [_, _, out_h, out_w] = dims_of_shape(&out_shape);
+        let g = geometry_2d::<P>(dims_of(self), O, [KH, KW], [out_h, out_w]);
         conv_op(g, self, weight, Some(bias), out_shape)
     }
 
@@ -336,12 +302,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// kernel anchored at the top-left, zero past the bottom and right edges:
     /// `output[b, o, i, j] = sum_{c, ki, kj} weight[o, c, ki, kj] * input[b, c, i + ki, j + kj]`.
     /// The same as `conv2d(weight, Minitorch)`.
-    pub fn conv2d_minitorch<const O: usize, const WC: usize, const KH: usize, const KW: usize>(
-        &self,
-        weight: &Tensor<E, Rank4<O, WC, KH, KW>>,
-    ) -> Tensor<E, Conv2dOut<S, O, KH, KW, Minitorch>>
-    where
-        S: BatchDim + Conv2dShape<WC, KH, KW, Minitorch>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn conv2d_minitorch<const O: usize, const WC: usize, const KH: usize, const KW: usize>(&self, weight: &Tensor<E, Rank4<O, WC, KH, KW>>) -> Tensor<E, Conv2dOut<S, O, KH, KW, Minitorch>>
+    where S: Conv2dShape<WC, KH, KW, Minitorch>,
     {
         self.conv2d(weight, Minitorch)
     }

@@ -63,6 +63,8 @@ fn taps(g: &PoolGeometry, oy: usize, ox: usize) -> Vec<usize> {
 }
 
 /// Plain max pooling: values and argmax (a plane offset, or `None` for a window of padding).
+/// PyTorch's rule, spelled out: the first tap starts as the maximum; a later tap takes over when
+/// it is larger or NaN (so the last NaN wins, and a number never replaces a NaN).
 fn naive_max(g: &PoolGeometry, x: &[f64]) -> (Vec<f64>, Vec<Option<usize>>) {
     let (mut y, mut at) = (Vec::new(), Vec::new());
     for p in 0..g.planes {
@@ -71,7 +73,7 @@ fn naive_max(g: &PoolGeometry, x: &[f64]) -> (Vec<f64>, Vec<Option<usize>>) {
             for ox in 0..g.out_w {
                 let mut best: Option<usize> = None;
                 for i in taps(g, oy, ox) {
-                    if best.is_none_or(|b| plane[i] > plane[b]) {
+                    if best.is_none_or(|b| plane[i] > plane[b] || plane[i].is_nan()) {
                         best = Some(i);
                     }
                 }
@@ -123,6 +125,19 @@ fn random(rng: &mut Rng, len: usize) -> Vec<f64> {
     (0..len).map(|_| rng.normal()).collect()
 }
 
+/// Random normal values with NaN, -inf and repeated values sprinkled in (about one in eight
+/// each), so that windows hold NaNs first, in the middle, last, several, or only -inf.
+fn random_special(rng: &mut Rng, len: usize) -> Vec<f64> {
+    (0..len)
+        .map(|_| match rng.below(8) {
+            0 => f64::NAN,
+            1 => f64::NEG_INFINITY,
+            2 => 0.5,
+            _ => rng.normal(),
+        })
+        .collect()
+}
+
 /// The mismatches of `got` against `expected`, with a tolerance for `E`.
 fn compare<E: Element>(what: &str, g: &PoolGeometry, expected: &[f64], got: &[E]) -> Vec<String> {
     let tol = if size_of::<E>() == 4 { 1e-5 } else { 1e-12 };
@@ -133,7 +148,7 @@ fn compare<E: Element>(what: &str, g: &PoolGeometry, expected: &[f64], got: &[E]
         .enumerate()
         .filter(|(_, (&e, &v))| {
             let v = v.to_f64().unwrap();
-            !(e == v || (v - e).abs() <= tol * e.abs().max(1.0))
+            !(e == v || (e.is_nan() && v.is_nan()) || (v - e).abs() <= tol * e.abs().max(1.0))
         })
         .take(3)
         .map(|(i, (e, v))| format!("{what} [{i}]: expected {e}, got {v} for {g:?}"))
@@ -144,6 +159,12 @@ fn compare<E: Element>(what: &str, g: &PoolGeometry, expected: &[f64], got: &[E]
 fn check_kernels<E: Element>(g: &PoolGeometry, seed: u64) -> Vec<String> {
     let mut rng = Rng::new(seed);
     let x = random(&mut rng, g.input_len());
+    check_kernels_on::<E>(g, &x, seed)
+}
+
+/// [`check_kernels`] on the input `x`.
+fn check_kernels_on<E: Element>(g: &PoolGeometry, x: &[f64], seed: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed ^ 0x9e37);
     let gy = random(&mut rng, g.output_len());
     let (xe, gye): (Vec<E>, Vec<E>) = (
         x.iter().map(|&v| E::of(v)).collect(),
@@ -169,7 +190,7 @@ fn check_kernels<E: Element>(g: &PoolGeometry, seed: u64) -> Vec<String> {
     }
     let mut y = vec![E::of(7.0); g.output_len()];
     avg_forward(g, &xe, &mut y);
-    failures.extend(compare("avg_forward", g, &naive_avg(g, &x), &y));
+    failures.extend(compare("avg_forward", g, &naive_avg(g, x), &y));
 
     // backward adds into what is there
     let [grad_max, grad_avg] = naive_grads(g, &x_rounded, &gy);
@@ -243,18 +264,19 @@ fn named_edge_cases_match_plain_loops() {
 }
 
 /// A random valid geometry: window up to 4 x 4, stride up to 3, dilation up to 2, padding up
-/// to half the window, input from the smallest that fits to 6 more.
+/// to half the window, input from the smallest that fits (0 when the padding alone holds the
+/// window) to 6 more, 0 to 4 planes.
 fn random_geometry(rng: &mut Rng) -> PoolGeometry {
     let mut axis = || {
         let k = 1 + rng.below(4);
         let (s, d, p) = (1 + rng.below(3), 1 + rng.below(2), rng.below(k / 2 + 1));
         let span = d * (k - 1) + 1;
-        let n = span.saturating_sub(2 * p).max(1) + rng.below(7);
+        let n = span.saturating_sub(2 * p) + rng.below(7);
         (n, k, s, p, d)
     };
     let (h, w) = (axis(), axis());
     geometry(
-        1 + rng.below(4),
+        rng.below(5),
         [h.0, w.0],
         [h.1, w.1],
         [h.2, w.2],
@@ -266,12 +288,25 @@ fn random_geometry(rng: &mut Rng) -> PoolGeometry {
 #[test]
 fn random_geometries_match_plain_loops() {
     let mut rng = Rng::new(2024);
+    let (mut empty_inputs, mut empty_batches) = (0, 0);
     for i in 0..300 {
         let g = random_geometry(&mut rng);
+        empty_inputs += usize::from(g.in_plane() == 0);
+        empty_batches += usize::from(g.planes == 0);
         assert!(!g.worth_threads() || rayon::current_num_threads() > 1);
         assert_none(check_kernels::<f64>(&g, i));
         assert_none(check_kernels::<f32>(&g, i));
+        // NaN, -inf and ties in the windows: PyTorch's rule, on both the dense and the
+        // general path
+        let x = random_special(&mut rng, g.input_len());
+        assert_none(check_kernels_on::<f64>(&g, &x, i));
+        assert_none(check_kernels_on::<f32>(&g, &x, i));
     }
+    // the zero sizes were drawn
+    assert!(
+        empty_inputs > 5 && empty_batches > 30,
+        "{empty_inputs} {empty_batches}"
+    );
 }
 
 /// Both sides of the threshold inside explicit 2- and 3-thread pools: the planes split between
@@ -323,13 +358,75 @@ fn a_window_of_padding_only_is_minus_infinity_and_sends_no_gradient() {
     assert_eq!(grad, [0.0; 3]);
 }
 
+/// The cases and PyTorch's answers (`F.max_pool1d(x, 3)` and `F.max_pool2d(x, 2)` in
+/// PyTorch 2.15; the argmax is where `backward()` sends the gradient): a NaN anywhere in the
+/// window wins, and of several NaNs the last; a number after a NaN does not replace it.
 #[test]
 fn a_nan_wins_the_window_as_in_pytorch() {
-    let g = geometry(1, [1, 4], [1, 2], [1, 2], [0, 0], [1, 1]);
-    let (mut y, mut at) = ([0.0f64; 2], [0u32; 2]);
-    max_forward(&g, &[1.0, f64::NAN, 5.0, 3.0], &mut y, &mut at);
-    assert!(y[0].is_nan() && at[0] == 1);
-    assert_eq!((y[1], at[1]), (5.0, 2));
+    let nan = f64::NAN;
+    // 1-D, windows of 3: NaN first, in the middle, last; two NaNs
+    let g = geometry(1, [1, 3], [1, 3], [1, 3], [0, 0], [1, 1]);
+    for (x, at) in [
+        ([9.0, nan, 1.0], 1),
+        ([nan, 9.0, 1.0], 0),
+        ([9.0, 1.0, nan], 2),
+        ([nan, nan, 1.0], 1),
+        ([1.0, nan, nan], 2),
+        ([nan, 1.0, nan], 2),
+    ] {
+        let (mut y, mut argmax) = ([0.0f64], [0u32]);
+        max_forward(&g, &x, &mut y, &mut argmax);
+        assert!(
+            y[0].is_nan() && argmax[0] == at,
+            "{x:?}: {y:?} at {argmax:?}"
+        );
+        // the general path (padding 1, one 5-wide window over the padded input) agrees
+        let padded = geometry(1, [1, 3], [1, 5], [1, 5], [0, 2], [1, 1]);
+        let (mut y, mut argmax) = ([0.0f64], [0u32]);
+        max_forward(&padded, &x, &mut y, &mut argmax);
+        assert!(
+            y[0].is_nan() && argmax[0] == at,
+            "padded {x:?}: {y:?} at {argmax:?}"
+        );
+    }
+    // 2-D, one 2 x 2 window: [1, NaN, 0, 0] gave 0 (its gradient went to a 0)
+    let g = geometry(1, [2, 2], [2, 2], [2, 2], [0, 0], [1, 1]);
+    for (x, at) in [
+        ([1.0, nan, 0.0, 0.0], 1),
+        ([nan, 1.0, 0.0, 0.0], 0),
+        ([1.0, 0.0, 0.0, nan], 3),
+        ([nan, nan, 0.0, 0.0], 1),
+        ([0.0, nan, nan, 0.0], 2),
+    ] {
+        let (mut y, mut argmax) = ([0.0f32], [0u32]);
+        max_forward(&g, &x.map(|v| v as f32), &mut y, &mut argmax);
+        assert!(
+            y[0].is_nan() && argmax[0] == at,
+            "{x:?}: {y:?} at {argmax:?}"
+        );
+        let mut grad = [0.0f32; 4];
+        max_backward(&g, &[1.0], &argmax, &mut grad);
+        let mut expected = [0.0; 4];
+        expected[at as usize] = 1.0;
+        assert_eq!(grad, expected, "{x:?}");
+    }
+}
+
+/// A window whose taps are all `-inf` gives `-inf` and sends its gradient to its first tap, as
+/// PyTorch's kernel (which starts from that tap); before, it sent no gradient at all.
+#[test]
+fn a_window_of_minus_infinity_sends_its_gradient_to_the_first_tap() {
+    let inf = f64::INFINITY;
+    for padding in [0, 1] {
+        // width 4, windows of 2 (stride 2): [-inf, -inf], [-inf, 3]; padded: [pad, -inf], ...
+        let g = geometry(1, [1, 4], [1, 2], [1, 2], [0, padding], [1, 1]);
+        let x = [-inf, -inf, -inf, 3.0];
+        let (mut y, mut at) = (vec![0.0; g.out_w], vec![0u32; g.out_w]);
+        max_forward(&g, &x, &mut y, &mut at);
+        let expected: &[u32] = if padding == 0 { &[0, 3] } else { &[0, 1, 3] };
+        assert_eq!(at, expected, "padding {padding}");
+        assert_eq!(y[0], -inf);
+    }
 }
 
 #[test]

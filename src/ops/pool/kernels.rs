@@ -239,9 +239,10 @@ impl Window {
 ///
 /// `output[p, oy, ox] = max_{ky, kx} input[p, oy*SH + ky*DH - PH, ox*SW + kx*DW - PW]`
 ///
-/// over the taps inside the input (padding is `-inf`, never chosen). The first maximum in
-/// row-major window order wins, and a NaN wins over any number, as in PyTorch. One task per
-/// plane.
+/// over the taps inside the input (padding is `-inf`, never chosen). As in PyTorch (its CPU
+/// kernel keeps `v` when `v > best || isnan(v)`): the first maximum in row-major window order
+/// wins; a NaN wins over every number, and of several NaNs the last one; a window whose taps
+/// are all `-inf` gives `-inf` from its first tap. One task per plane.
 pub fn max_forward<E: Element>(
     g: &PoolGeometry,
     input: &[E],
@@ -275,18 +276,21 @@ pub fn max_forward<E: Element>(
         {
             let rows = g.rows(oy);
             for ((y, at), cols) in output.iter_mut().zip(argmax.iter_mut()).zip(&cols) {
-                let (mut best, mut best_at) = (E::neg_infinity(), NO_INPUT);
+                // PyTorch starts from the window's first tap inside the input, so that a
+                // window of -inf sends its gradient there
+                let first = if rows.count > 0 && cols.count > 0 {
+                    (rows.first * g.in_w + cols.first) as u32
+                } else {
+                    NO_INPUT
+                };
+                let mut window = WindowMax::starting_at(first);
                 for iy in rows.positions() {
                     let row = &input[iy * g.in_w..][..g.in_w];
                     for ix in cols.positions() {
-                        let v = row[ix];
-                        let take = above_or_nan(v, best);
-                        best = select_unpredictable(take, v, best);
-                        best_at = select_unpredictable(take, (iy * g.in_w + ix) as u32, best_at);
+                        window.push(row[ix], (iy * g.in_w + ix) as u32);
                     }
                 }
-                *y = best;
-                *at = best_at;
+                (*y, *at) = window.finish();
             }
         }
     };
@@ -313,9 +317,8 @@ pub fn max_forward<E: Element>(
 /// window sizes get a copy with the size as a constant, so the loops over the taps unroll; the
 /// choice is a select, not a branch (on random data a branch is mispredicted half the time).
 /// Measured on `[64, 6, 24, 24]`, 2x2 windows, random normal values, one thread: 0.13 ms,
-/// against 0.78 ms when the comparison was written `v > best || v.is_nan()`, which LLVM
-/// compiled to a branch on the `f32` choice despite `select_unpredictable`; `!(v <= best)` is
-/// one comparison, and the choice a mask.
+/// against 0.78 ms when the choice was one select on `v > best || v.is_nan()`, which LLVM
+/// compiled to a branch despite `select_unpredictable` (see [`WindowMax`]).
 fn max_plane_dense<E: Element>(
     g: &PoolGeometry,
     input: &[E],
@@ -329,13 +332,55 @@ fn max_plane_dense<E: Element>(
     }
 }
 
-/// Whether `v` replaces `best` as a window's maximum: it is larger, or it is NaN (which wins,
-/// as in PyTorch). Written `!(v <= best)`, one comparison whose result LLVM uses as a mask;
-/// `v > best || v.is_nan()` became a branch.
-#[inline(always)]
-#[allow(clippy::neg_cmp_op_on_partial_ord)] // the negation is the point: NaN compares false
-fn above_or_nan<E: Element>(v: E, best: E) -> bool {
-    !(v <= best)
+/// The running maximum of one window and where it is, by PyTorch's rule: a tap replaces the
+/// maximum when `v > best || isnan(v)` (its CPU kernel). So the first of equal maxima wins, a
+/// NaN wins over every number, a later NaN over an earlier one, and no number over a NaN.
+///
+/// Kept as two running choices, each a select on one comparison: the largest number
+/// (`v > best`, which a NaN never passes) and the last NaN (`v != v`); [`finish`](Self::finish)
+/// prefers the NaN. Why not one choice on `v > best || v.is_nan()`: LLVM compiled it to a
+/// branch, mispredicted half the time on random data (0.78 against 0.13 ms on
+/// `[64, 6, 24, 24]`, 2x2 windows, one thread); with `|` in place of `||` it still ran 3x
+/// slower than one comparison. The single comparison `!(v <= best)` used before was fast but
+/// wrong: it is also true when `best` is NaN, so a number after a NaN took its place
+/// (`[1, NaN, 0, 0]` pooled to 0).
+struct WindowMax<E> {
+    best: E,
+    best_at: u32,
+    nan_at: u32,
+}
+
+impl<E: Element> WindowMax<E> {
+    /// An empty window whose argmax starts at `first`, the window's first tap inside the input
+    /// (as in PyTorch: a window of `-inf` sends its gradient there), or [`NO_INPUT`].
+    #[inline(always)]
+    fn starting_at(first: u32) -> Self {
+        WindowMax {
+            best: E::neg_infinity(),
+            best_at: first,
+            nan_at: NO_INPUT,
+        }
+    }
+
+    /// Takes in the tap `v` at plane offset `at`.
+    #[inline(always)]
+    #[allow(clippy::eq_op)] // `v != v` is the NaN test, as one comparison
+    fn push(&mut self, v: E, at: u32) {
+        let larger = v > self.best;
+        self.best = select_unpredictable(larger, v, self.best);
+        self.best_at = select_unpredictable(larger, at, self.best_at);
+        self.nan_at = select_unpredictable(v != v, at, self.nan_at);
+    }
+
+    /// The maximum and its offset: the last NaN if there was one.
+    #[inline(always)]
+    fn finish(self) -> (E, u32) {
+        let nan = self.nan_at != NO_INPUT;
+        (
+            select_unpredictable(nan, E::nan(), self.best),
+            select_unpredictable(nan, self.nan_at, self.best_at),
+        )
+    }
 }
 
 /// The loops of [`max_plane_dense`]; `KH x KW` is the window's size, or `0 x 0` to take it from
@@ -358,18 +403,16 @@ fn max_plane_window<E: Element, const KH: usize, const KW: usize>(
         let rows = &input[oy * sh * w..][..(kh - 1) * w + w];
         for (ox, (y, at)) in output.iter_mut().zip(argmax.iter_mut()).enumerate() {
             let x0 = ox * sw;
-            let (mut best, mut best_at) = (E::neg_infinity(), NO_INPUT);
+            // from the window's first tap, as PyTorch (a window of -inf sends its gradient there)
+            let mut window = WindowMax::starting_at((oy * sh * w + x0) as u32);
             for ky in 0..kh {
                 let taps = &rows[ky * w + x0..][..kw];
                 let row_at = ((oy * sh + ky) * w + x0) as u32;
                 for (kx, &v) in (0u32..).zip(taps) {
-                    let take = above_or_nan(v, best);
-                    best = select_unpredictable(take, v, best);
-                    best_at = select_unpredictable(take, row_at + kx, best_at);
+                    window.push(v, row_at + kx);
                 }
             }
-            *y = best;
-            *at = best_at;
+            (*y, *at) = window.finish();
         }
     }
 }

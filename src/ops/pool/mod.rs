@@ -50,6 +50,10 @@
 //! # let _ = y;
 //! ```
 //!
+//! NaN as in PyTorch: a window holding a NaN pools to NaN, and its gradient goes to the last
+//! NaN of the window (PyTorch's kernel takes a tap when `v > max || isnan(v)`); a window of
+//! `-inf` gives `-inf`, its gradient going to its first tap.
+//!
 //! Backward: max pooling sends each output's gradient to the (first, in row-major window
 //! order) maximum of its window, whose position the forward pass records; average pooling
 //! spreads it evenly over the window's `KH*KW` taps (those in the padding are dropped). `tile`
@@ -66,18 +70,18 @@ pub use kernels::PoolGeometry;
 
 use crate::memory::Buffer;
 use crate::shape::{
-    AvgPool1dShape, AvgPool2dShape, BatchDim, Dim, Dimension, MaxPool1dShape, MaxPool2dShape,
-    MulDims, Pool1dOut, Pool2dOut, SelectAxis, Shape, TileShape, Tiled,
+    AvgPool1dShape, AvgPool2dShape, MaxPool1dShape, MaxPool2dShape, Pool1dOut, Pool1dSize,
+    Pool2dOut, Pool2dSize, Shape, TileShape, TileSize, Tiled,
 };
 pub use crate::shape::{Pool1d, Pool2d, PoolHyperParams};
 use crate::tensor::{Element, Tensor};
 
 /// The geometry of a 2-D pooling with hyper-parameters `P` on an input `[B, C, H, W]` (or a
-/// 1-D one on `[B, C, W]`, as height 1), with the output sizes the compiler computed.
-fn geometry<P: PoolHyperParams>(dims: &[usize], [out_h, out_w]: [usize; 2]) -> PoolGeometry {
-    let (planes, in_h, in_w) = match *dims {
-        [b, c, h, w] => (b.checked_mul(c), h, w),
-        [b, c, w] => (b.checked_mul(c), 1, w),
+/// 1-D one on `[B, C, W]`, as height 1), with the output's dims the compiler computed.
+fn geometry<P: PoolHyperParams>(dims: &[usize], out_dims: &[usize]) -> PoolGeometry {
+    let (planes, in_h, in_w, out_h, out_w) = match (dims, out_dims) {
+        (&[b, c, h, w], &[_, _, oh, ow]) => (b.checked_mul(c), h, w, oh, ow),
+        (&[b, c, w], &[_, _, ow]) => (b.checked_mul(c), 1, w, 1, ow),
         _ => unreachable!("pooling: rank checked at compile time"),
     };
     let g = PoolGeometry {
@@ -98,7 +102,7 @@ fn geometry<P: PoolHyperParams>(dims: &[usize], [out_h, out_w]: [usize; 2]) -> P
 /// Runs a max pooling described by `g` and records its backward pass, which keeps only the
 /// argmax of each window.
 fn max_pool_op<E: Element, Sx: Shape, So: Shape>(
-    op: &str,
+    op: &'static str,
     g: PoolGeometry,
     input: &Tensor<E, Sx>,
     out_shape: So,
@@ -118,7 +122,7 @@ fn max_pool_op<E: Element, Sx: Shape, So: Shape>(
 /// Runs an average pooling described by `g` and records its backward pass, which keeps only
 /// the geometry.
 fn avg_pool_op<E: Element, Sx: Shape, So: Shape>(
-    op: &str,
+    op: &'static str,
     g: PoolGeometry,
     input: &Tensor<E, Sx>,
     out_shape: So,
@@ -146,11 +150,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// Compile errors: the input is not 4-D; a window side is 0 or larger than the input.
     /// Generic code bounds the input shape with [`MaxPool2dShape<Pool2d<KH, KW>>`] and names
     /// the output [`Pool2dOut`].
-    pub fn max_pool2d<const KH: usize, const KW: usize>(
-        &self,
-    ) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW>>>
-    where
-        S: BatchDim + SelectAxis<1> + MaxPool2dShape<Pool2d<KH, KW>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn max_pool2d<const KH: usize, const KW: usize>(&self) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW>>>
+    where S: MaxPool2dShape<Pool2d<KH, KW>>,
     {
         self.max_pool2d_with(Pool2d::<KH, KW>)
     }
@@ -163,18 +165,12 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// Compile errors: the input is not 4-D; the dilated window is taller or wider than the
     /// padded input; padding above half the window (PyTorch's rule); a window side, stride or
     /// dilation of 0.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn max_pool2d_with<P: PoolHyperParams>(&self, _params: P) -> Tensor<E, Pool2dOut<S, P>>
-    where
-        S: BatchDim + SelectAxis<1> + MaxPool2dShape<P>,
+    where S: MaxPool2dShape<P>,
     {
-        let (out_h, out_w) = self.shape().out_size();
-        let g = geometry::<P>(self.dims().as_ref(), [out_h.size(), out_w.size()]);
-        let out_shape = (
-            self.shape().batch(),
-            SelectAxis::<1>::select(self.shape()),
-            out_h,
-            out_w,
-        );
+        let out_shape = Pool2dSize::<P>::pool2d_shape(self.shape());
+        let g = geometry::<P>(self.dims().as_ref(), out_shape.dims().as_ref());
         max_pool_op("max_pool2d", g, self, out_shape)
     }
 
@@ -182,11 +178,9 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `[B, C, H, W] → [B, C, (H - KH)/KH + 1, (W - KW)/KW + 1]`, like
     /// `torch.nn.functional.avg_pool2d(input, (KH, KW))`. Generic code bounds the input shape
     /// with [`AvgPool2dShape<Pool2d<KH, KW>>`] and names the output [`Pool2dOut`].
-    pub fn avg_pool2d<const KH: usize, const KW: usize>(
-        &self,
-    ) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW>>>
-    where
-        S: BatchDim + SelectAxis<1> + AvgPool2dShape<Pool2d<KH, KW>>,
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
+    pub fn avg_pool2d<const KH: usize, const KW: usize>(&self) -> Tensor<E, Pool2dOut<S, Pool2d<KH, KW>>>
+    where S: AvgPool2dShape<Pool2d<KH, KW>>,
     {
         self.avg_pool2d_with(Pool2d::<KH, KW>)
     }
@@ -199,53 +193,42 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     ///
     /// Compile errors: as [`max_pool2d_with`](Self::max_pool2d_with), and a dilation other
     /// than 1 (average pooling has none).
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn avg_pool2d_with<P: PoolHyperParams>(&self, _params: P) -> Tensor<E, Pool2dOut<S, P>>
-    where
-        S: BatchDim + SelectAxis<1> + AvgPool2dShape<P>,
+    where S: AvgPool2dShape<P>,
     {
-        let (out_h, out_w) = self.shape().out_size();
-        let g = geometry::<P>(self.dims().as_ref(), [out_h.size(), out_w.size()]);
-        let out_shape = (
-            self.shape().batch(),
-            SelectAxis::<1>::select(self.shape()),
-            out_h,
-            out_w,
-        );
+        let out_shape = Pool2dSize::<P>::pool2d_shape(self.shape());
+        let g = geometry::<P>(self.dims().as_ref(), out_shape.dims().as_ref());
         avg_pool_op("avg_pool2d", g, self, out_shape)
     }
 
     /// 1-D max pooling in windows of `K` with stride `K`: `[B, C, W] → [B, C, (W - K)/K + 1]`,
     /// like `torch.nn.functional.max_pool1d(input, K)`. Generic code bounds the input shape
     /// with [`MaxPool1dShape<Pool1d<K>>`] and names the output [`Pool1dOut`].
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn max_pool1d<const K: usize>(&self) -> Tensor<E, Pool1dOut<S, Pool1d<K>>>
-    where
-        S: BatchDim + SelectAxis<1> + MaxPool1dShape<Pool1d<K>>,
+    where S: MaxPool1dShape<Pool1d<K>>,
     {
         self.max_pool1d_with(Pool1d::<K>)
     }
 
     /// 1-D max pooling with [`Pool1d<K, S, P, D>`](Pool1d): `output[b, c, o] = max_k
     /// input[b, c, o*S + k*D - P]`, like `torch.nn.functional.max_pool1d(input, K, S, P, D)`.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn max_pool1d_with<P: PoolHyperParams>(&self, _params: P) -> Tensor<E, Pool1dOut<S, P>>
-    where
-        S: BatchDim + SelectAxis<1> + MaxPool1dShape<P>,
+    where S: MaxPool1dShape<P>,
     {
-        let out_w = self.shape().out_width();
-        let g = geometry::<P>(self.dims().as_ref(), [1, out_w.size()]);
-        let out_shape = (
-            self.shape().batch(),
-            SelectAxis::<1>::select(self.shape()),
-            out_w,
-        );
+        let out_shape = Pool1dSize::<P>::pool1d_shape(self.shape());
+        let g = geometry::<P>(self.dims().as_ref(), out_shape.dims().as_ref());
         max_pool_op("max_pool1d", g, self, out_shape)
     }
 
     /// 1-D average pooling in windows of `K` with stride `K`: `[B, C, W] → [B, C, (W - K)/K +
     /// 1]`, like `torch.nn.functional.avg_pool1d(input, K)`. Generic code bounds the input
     /// shape with [`AvgPool1dShape<Pool1d<K>>`] and names the output [`Pool1dOut`].
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn avg_pool1d<const K: usize>(&self) -> Tensor<E, Pool1dOut<S, Pool1d<K>>>
-    where
-        S: BatchDim + SelectAxis<1> + AvgPool1dShape<Pool1d<K>>,
+    where S: AvgPool1dShape<Pool1d<K>>,
     {
         self.avg_pool1d_with(Pool1d::<K>)
     }
@@ -253,17 +236,12 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// 1-D average pooling with [`Pool1d<K, S, P>`](Pool1d): `output[b, c, o] = 1/K * sum_k
     /// input[b, c, o*S + k - P]`, padding counted as zeros, like
     /// `torch.nn.functional.avg_pool1d(input, K, S, P)`.
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn avg_pool1d_with<P: PoolHyperParams>(&self, _params: P) -> Tensor<E, Pool1dOut<S, P>>
-    where
-        S: BatchDim + SelectAxis<1> + AvgPool1dShape<P>,
+    where S: AvgPool1dShape<P>,
     {
-        let out_w = self.shape().out_width();
-        let g = geometry::<P>(self.dims().as_ref(), [1, out_w.size()]);
-        let out_shape = (
-            self.shape().batch(),
-            SelectAxis::<1>::select(self.shape()),
-            out_w,
-        );
+        let out_shape = Pool1dSize::<P>::pool1d_shape(self.shape());
+        let g = geometry::<P>(self.dims().as_ref(), out_shape.dims().as_ref());
         avg_pool_op("avg_pool1d", g, self, out_shape)
     }
 
@@ -273,22 +251,14 @@ impl<E: Element, S: Shape> Tensor<E, S> {
     /// `KH` divides `H` and `KW` divides `W` ("tile: the tile height 3 does not divide the input
     /// height 28"). Pooling is a tile and a reduction over the last axis:
     /// `x.tile::<2, 2>().max::<4>()` is `x.max_pool2d::<2, 2>()`, `.mean::<4>()` is
-    /// `avg_pool2d`. Generic code bounds the input shape with [`TileShape<KH, KW>`] and names
-    /// the output [`Tiled`].
+    /// `avg_pool2d` (with NaN in a tile both give NaN, but as in PyTorch the gradient goes to
+    /// the tile's first NaN through `max`, to its last through `max_pool2d`). Generic code
+    /// bounds the input shape with [`TileShape<KH, KW>`] and names the output [`Tiled`].
+    #[rustfmt::skip] // the signature on two lines: compile errors quote it
     pub fn tile<const KH: usize, const KW: usize>(&self) -> Tensor<E, Tiled<S, KH, KW>>
-    where
-        S: BatchDim + SelectAxis<1> + TileShape<KH, KW>,
-        Dim<KH>: MulDims<Dim<KW>>,
+    where S: TileShape<KH, KW>,
     {
-        let (tiles_h, tiles_w) = self.shape().tiled_size();
-        let window = Default::default();
-        let out_shape = (
-            self.shape().batch(),
-            SelectAxis::<1>::select(self.shape()),
-            tiles_h,
-            tiles_w,
-            window,
-        );
+        let out_shape = TileSize::<KH, KW>::tiled_shape(self.shape());
         let dims = self.dims();
         let [b, c, h, w]: [usize; 4] = dims.as_ref().try_into().expect("tile: rank checked");
         let t = kernels::Tiling {
