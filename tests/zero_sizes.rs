@@ -301,7 +301,7 @@ fn products_and_lookups_with_empty_sides() {
         grad_ok(&format!("embedding of width 0, {what}"), &narrow, |t| {
             t.embedding(&ids)
         });
-        assert_eq!(ids.one_hot::<f64>().numel(), m * n * 4);
+        assert_eq!(ids.one_hot::<f64, 4>().numel(), m * n * 4);
     }
 }
 
