@@ -6,6 +6,7 @@
 //! threads, inside 2- and 3-thread pools; the portable copies of the blocked kernels (the
 //! faster ones overridden off); the run-time kernel-size loop next to each compile-time size;
 //! im2col's tiles and Winograd's blocks cut small, so that they split batch entries and rows.
+//! `path_tests.rs` forces the AVX2 copies and Winograd through each of their branches.
 
 use super::cpu::Isa;
 use super::{naive, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPass, ConvPlan, PassKernel};
@@ -73,7 +74,7 @@ fn implementations<E: Element>() -> [Implementation<E>; 5] {
 /// A conv2d with PyTorch's symmetric padding (`[top, left]`, the same at the bottom/right), one
 /// stride and one dilation for both axes.
 #[allow(clippy::too_many_arguments)]
-fn conv2d(
+pub(super) fn conv2d(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
@@ -99,7 +100,7 @@ fn conv2d(
 /// A conv2d with PyTorch's tuples: stride, symmetric padding and dilation per axis, each
 /// `[height, width]`.
 #[allow(clippy::too_many_arguments)]
-fn conv2d_axes(
+pub(super) fn conv2d_axes(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
@@ -133,7 +134,7 @@ fn conv2d_axes(
 /// A conv1d (`in_h = kernel_h = out_h = 1`, height stride and dilation 1) with PyTorch's
 /// symmetric padding.
 #[allow(clippy::too_many_arguments)]
-fn conv1d(
+pub(super) fn conv1d(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
@@ -157,7 +158,7 @@ fn conv1d(
 
 /// The teaching convention: no padding at the top/left, output as large as the input, zero
 /// past the bottom/right end.
-fn teaching(mut g: ConvGeometry) -> ConvGeometry {
+pub(super) fn teaching(mut g: ConvGeometry) -> ConvGeometry {
     (g.pad_top, g.pad_left, g.out_h, g.out_w) = (0, 0, g.in_h, g.in_w);
     g
 }
@@ -343,7 +344,7 @@ fn assert_close<E: Element>(what: &str, g: &ConvGeometry, got: &[E], expected: &
 }
 
 /// Random operands of one geometry and the naive kernels' answers.
-struct Reference<E> {
+pub(super) struct Reference<E> {
     input: Vec<E>,
     weight: Vec<E>,
     grad_output: Vec<E>,
@@ -357,7 +358,7 @@ struct Reference<E> {
 }
 
 impl<E: Element> Reference<E> {
-    fn new(g: &ConvGeometry, seed: u64) -> Self {
+    pub(super) fn new(g: &ConvGeometry, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         let input = random_vec::<E>(&mut rng, g.input_len());
         let weight = random_vec::<E>(&mut rng, g.weight_len());
@@ -388,7 +389,7 @@ impl<E: Element> Reference<E> {
 
     /// Every implementation's forward, grad_input and grad_weight against the reference. The
     /// gradients start from non-zero buffers: each kernel must return `start + gradient`.
-    fn check(&self, case: &str, g: &ConvGeometry, tol: f64) {
+    pub(super) fn check(&self, case: &str, g: &ConvGeometry, tol: f64) {
         for kernels in implementations::<E>() {
             let name = kernels.name;
             let mut got = vec![E::of(-3.0); g.output_len()];
@@ -499,7 +500,7 @@ fn random_geometries_agree_with_naive() {
 }
 
 /// A rayon pool of `threads` threads.
-fn pool(threads: usize) -> rayon::ThreadPool {
+pub(super) fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -564,9 +565,11 @@ fn parallel_branches_agree_with_naive() {
     for (seed, (case, g)) in parallel_geometries().into_iter().enumerate() {
         assert!(g.macs() >= 1 << 20, "{case}: below the threshold");
         let reference = Reference::<f32>::new(&g, seed as u64);
-        for threads in [2, 3] {
+        for threads in [1, 2, 3] {
             pool(threads).install(|| {
-                assert!(g.worth_threads(), "{case}: not split across threads");
+                // one thread: the same geometries on the caller's thread alone
+                let split = threads > 1;
+                assert_eq!(g.worth_threads(), split, "{case}: split across threads?");
                 reference.check(&format!("{case}, {threads} threads"), &g, 1e-4);
             });
         }
@@ -578,7 +581,7 @@ fn parallel_branches_agree_with_naive() {
 }
 
 /// Runs `f` with the blocked kernels' copies limited to `isa`.
-fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+pub(super) fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
     let settings = ConvOverride {
         isa: Some(isa),
         ..ConvOverride::current()

@@ -73,6 +73,8 @@ mod kernel_tests;
 mod layout;
 mod micro;
 pub mod naive;
+#[cfg(test)]
+mod path_tests;
 mod plan;
 mod strided;
 mod winograd;

@@ -29,11 +29,15 @@ pub(crate) struct Planes<'a, E> {
 }
 
 impl<E> Planes<'_, E> {
-    /// The last element a block of `rounded` positions reads, plus one.
+    /// The last element a block of `rounded` positions reads, plus one; `usize::MAX` when that
+    /// does not fit (saturating: the unsafe reads are bounded by this, so it must never wrap to
+    /// a small number, whatever sizes it is given).
     pub(crate) fn reach(&self, rounded: usize) -> usize {
-        let last_tap =
-            self.kh.saturating_sub(1) * self.row_step + self.kw.saturating_sub(1) * self.col_step;
-        self.planes.saturating_sub(1) * self.plane + rounded + last_tap
+        let last_tap = (self.kh.saturating_sub(1).saturating_mul(self.row_step))
+            .saturating_add(self.kw.saturating_sub(1).saturating_mul(self.col_step));
+        (self.planes.saturating_sub(1).saturating_mul(self.plane))
+            .saturating_add(rounded)
+            .saturating_add(last_tap)
     }
 }
 
