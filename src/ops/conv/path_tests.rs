@@ -362,3 +362,106 @@ fn the_avx2_copies_above_the_thresholds_agree_with_naive_on_1_2_and_3_threads() 
         }
     }
 }
+
+/// A random conv1d or conv2d geometry with about a third of its sizes 0: the batch, the input
+/// and output channels, and the planes (where an output exists: an empty input plane needs
+/// padding to reach the kernel's span, or the teaching convention). A third are 3x3, stride
+/// 1, dilation 1, which Winograd computes; the others draw the kernel (1..=4), stride (1..=3)
+/// and dilation (1..=2) per axis.
+fn random_zero_size_geometry(rng: &mut Rng) -> ConvGeometry {
+    loop {
+        /// 0 one time in three, else 1..=max.
+        fn size(rng: &mut Rng, max: usize) -> usize {
+            if rng.below(3) == 0 {
+                0
+            } else {
+                1 + rng.below(max)
+            }
+        }
+        let (batch, in_channels, out_channels) = (size(rng, 3), size(rng, 4), size(rng, 4));
+        let is_1d = rng.below(3) == 0;
+        let in_h = if is_1d { 1 } else { size(rng, 6) };
+        let in_w = size(rng, 9);
+        let winograd = !is_1d && rng.below(3) == 0;
+        // (kernel, stride, dilation, padding) along one axis
+        let mut axis = |is_1d: bool| {
+            if is_1d {
+                (1, 1, 1, 0)
+            } else if winograd {
+                (3, 1, 1, rng.below(3))
+            } else {
+                let kernel = 1 + rng.below(4);
+                (
+                    kernel,
+                    1 + rng.below(3),
+                    1 + rng.below(2),
+                    rng.below(kernel + 1),
+                )
+            }
+        };
+        let (kernel_h, stride_h, dilation_h, pad_top) = axis(is_1d);
+        let (kernel_w, stride_w, dilation_w, pad_left) = axis(false);
+        let mut g = ConvGeometry {
+            batch,
+            in_channels,
+            out_channels,
+            in_h,
+            in_w,
+            kernel_h,
+            kernel_w,
+            out_h: 0,
+            out_w: 0,
+            stride_h,
+            stride_w,
+            pad_top,
+            pad_left,
+            dilation_h,
+            dilation_w,
+        };
+        if rng.below(4) == 0 {
+            // teaching: as large as the input (one output per stride), zero past the end
+            (g.pad_top, g.pad_left) = (0, 0);
+            (g.out_h, g.out_w) = (in_h.div_ceil(stride_h), in_w.div_ceil(stride_w));
+            return g;
+        }
+        let out_h = ConvGeometry::out_size(in_h, kernel_h, stride_h, g.pad_top, dilation_h);
+        let out_w = ConvGeometry::out_size(in_w, kernel_w, stride_w, g.pad_left, dilation_w);
+        if let (Some(out_h), Some(out_w)) = (out_h, out_w) {
+            (g.out_h, g.out_w) = (out_h, out_w);
+            return g;
+        }
+    }
+}
+
+#[test]
+fn zero_sizes_run_every_algorithm_and_agree_with_naive() {
+    // every implementation (naive, direct, im2col, winograd, the plan's own choice) forced
+    // in turn by `Reference::check`, forward and both gradients, in f32 and f64; the blocked
+    // kernels' AVX2 and portable copies; im2col's tiles and Winograd's blocks cut small
+    let mut rng = Rng::new(17);
+    let mut zeros = [0usize; 5];
+    for seed in 0..300 {
+        let g = random_zero_size_geometry(&mut rng);
+        let sizes = [g.batch, g.in_channels, g.out_channels, g.in_h, g.in_w];
+        for (count, &n) in zeros.iter_mut().zip(&sizes) {
+            *count += usize::from(n == 0);
+        }
+        let settings = ConvOverride {
+            isa: [None, Some(Isa::Portable)][seed % 2],
+            gemm_columns: [None, Some(1), Some(4)][seed % 3],
+            ..ConvOverride::default()
+        };
+        let case = format!("zero sizes {sizes:?}, {settings:?}");
+        settings.run(|| {
+            Reference::<f32>::new(&g, seed as u64).check(&case, &g, F32_TOL);
+            Reference::<f64>::new(&g, seed as u64).check(&case, &g, F64_TOL);
+        });
+    }
+    // each size was 0 in a fair share of the cases
+    for (what, count) in ["batch", "in_channels", "out_channels", "in_h", "in_w"]
+        .iter()
+        .zip(zeros)
+    {
+        assert!(count >= 40, "{what} was 0 in {count} of 300 cases");
+    }
+}

@@ -408,6 +408,21 @@ impl ConvPlan {
             "a convolution plan runs in the element type it was made for"
         );
         let g = &self.geometry;
+        // Sizes of 0: the answer needs no kernel, so none has to handle them. An empty input
+        // or weight (a batch, channel count or plane of 0) leaves the output zero (its
+        // positions read only padding, or sum over no channel) and adds nothing to a gradient.
+        let (input, weight, output) = match pass {
+            ConvPass::Forward => (a.len(), b.len(), out.len()),
+            ConvPass::GradInput => (out.len(), b.len(), a.len()),
+            ConvPass::GradWeight => (b.len(), out.len(), a.len()),
+        };
+        g.check("conv", input, weight, output);
+        if out.is_empty() || a.is_empty() || b.is_empty() {
+            if pass == ConvPass::Forward {
+                out.fill(E::zero());
+            }
+            return;
+        }
         match (pass, self.kernel(pass)) {
             (ConvPass::Forward, PassKernel::Blocked(k)) => direct::forward(g, &k, a, b, out),
             (ConvPass::Forward, PassKernel::Strided) => strided::forward(g, a, b, out),

@@ -103,6 +103,8 @@ impl Blocking {
     ///   thread, a loaded machine).
     pub(super) fn planes(isa: Isa, outputs: usize, positions: usize) -> Blocking {
         let planes = match outputs {
+            // no output plane: a plan never run (the plan returns before any kernel)
+            0 => 1,
             1..=3 => outputs,
             6 | 9 => 3,
             _ => 4,
@@ -129,7 +131,7 @@ impl Blocking {
         if isa == Isa::Avx2 {
             let lanes = avx2::AVX2_LANES;
             return if outputs.is_multiple_of(lanes) || outputs % lanes >= 6 {
-                let vectors = outputs.div_ceil(lanes).min(2);
+                let vectors = outputs.div_ceil(lanes).clamp(1, 2);
                 Blocking::ByChannel {
                     vectors,
                     taps: 12 / vectors,
