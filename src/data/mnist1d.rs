@@ -692,7 +692,9 @@ mod tests {
             change(&mut args);
             Mnist1d::generate(&args).unwrap_err().to_string()
         };
-        let cases: [(&dyn Fn(&mut Mnist1dArgs), &str); 12] = [
+        /// A change to the arguments and the message it must give.
+        type Case<'a> = (&'a dyn Fn(&mut Mnist1dArgs), &'a str);
+        let cases: [Case; 12] = [
             (
                 &|a| a.train_split = 1.5,
                 "train_split is 1.5; it must lie in [0, 1]",
