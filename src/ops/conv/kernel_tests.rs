@@ -1,12 +1,12 @@
-//! The convolution kernels give one answer: hand-computed cases, then the plans forced to
-//! `direct`, `im2col` and `winograd` and the per-pass choice (`auto`) against `naive` on named
-//! edge cases and random geometries, in f64 and f32, for the forward pass and both gradients
-//! (which must add into their buffers, not overwrite them). Then every branch that only large
-//! shapes, other thread counts or other CPUs take: geometries above each threshold where work is split across
-//! threads, inside 1-, 2- and 3-thread pools; the portable copies of the blocked kernels (the
-//! faster ones overridden off); the run-time kernel-size loop next to each compile-time size;
-//! im2col's tiles and Winograd's blocks cut small, so that they split batch entries and rows.
-//! `path_tests.rs` forces the AVX2 copies and Winograd through each of their branches.
+//! The convolution kernels give one answer: hand-computed cases, then the plans forced to `direct`,
+//! `im2col` and `winograd` and the per-pass choice (`auto`) against `naive` on named edge cases and
+//! random geometries, in f64 and f32, for the forward pass and both gradients (which must add into
+//! their buffers, not overwrite them). Then every branch that only large shapes, other thread
+//! counts or other CPUs take: geometries above each threshold where work is split across threads,
+//! inside 1-, 2- and 3-thread pools; the portable copies of the blocked kernels (the faster ones
+//! overridden off); the run-time kernel-size loop next to each compile-time size; im2col's tiles
+//! and Winograd's blocks cut small, so that they split batch entries and rows. `path_tests.rs`
+//! forces the AVX2 copies and Winograd through each of their branches.
 
 use super::cpu::Isa;
 use super::{naive, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPass, ConvPlan, PassKernel};
