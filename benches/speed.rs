@@ -172,6 +172,17 @@ fn geometry(
     }
 }
 
+/// `g` (made by [`geometry`] for an input `2*padding` larger than the real one) with that
+/// padding taken back off the input and the `stride` applied: PyTorch's output size.
+fn strided(mut g: ConvGeometry, stride: usize, padding: usize) -> ConvGeometry {
+    (g.in_h, g.in_w) = (g.in_h - 2 * padding, g.in_w - 2 * padding);
+    (g.pad_top, g.pad_left) = (padding, padding);
+    (g.stride_h, g.stride_w) = (stride, stride);
+    let out = |n: usize, k: usize| ConvGeometry::out_size(n, k, stride, padding, 1).unwrap();
+    (g.out_h, g.out_w) = (out(g.in_h, g.kernel_h), out(g.in_w, g.kernel_w));
+    g
+}
+
 fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     let mut cases = Vec::new();
     if kernels {
@@ -218,6 +229,43 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
                 "conv2d x=[8,3,64,64] w=[16,3,7,7]",
                 geometry(8, 3, [64, 64], 16, [7, 7]),
             ),
+            // the ResNet-18 step's convolutions (batch 32, 3x32x32 inputs)
+            (
+                "resnet stem x=[32,3,32,32] w=[64,3,3,3] p1",
+                strided(geometry(32, 3, [34, 34], 64, [3, 3]), 1, 1),
+            ),
+            (
+                "resnet x=[32,64,32,32] w=[64,64,3,3] p1",
+                strided(geometry(32, 64, [34, 34], 64, [3, 3]), 1, 1),
+            ),
+            (
+                "resnet x=[32,128,16,16] w=[128,128,3,3] p1",
+                strided(geometry(32, 128, [18, 18], 128, [3, 3]), 1, 1),
+            ),
+            (
+                "resnet x=[32,256,8,8] w=[256,256,3,3] p1",
+                strided(geometry(32, 256, [10, 10], 256, [3, 3]), 1, 1),
+            ),
+            (
+                "resnet x=[32,512,4,4] w=[512,512,3,3] p1",
+                strided(geometry(32, 512, [6, 6], 512, [3, 3]), 1, 1),
+            ),
+            (
+                "resnet x=[32,64,32,32] w=[128,64,3,3] s2 p1",
+                strided(geometry(32, 64, [34, 34], 128, [3, 3]), 2, 1),
+            ),
+            (
+                "resnet x=[32,256,8,8] w=[512,256,3,3] s2 p1",
+                strided(geometry(32, 256, [10, 10], 512, [3, 3]), 2, 1),
+            ),
+            (
+                "resnet x=[32,64,32,32] w=[128,64,1,1] s2",
+                strided(geometry(32, 64, [32, 32], 128, [1, 1]), 2, 0),
+            ),
+            (
+                "resnet x=[32,256,8,8] w=[512,256,1,1] s2",
+                strided(geometry(32, 256, [8, 8], 512, [1, 1]), 2, 0),
+            ),
         ] {
             kernel_cases(&mut cases, name, g);
         }
@@ -249,6 +297,7 @@ fn cases(all_algorithms: bool, kernels: bool) -> Vec<Case> {
     conv_cases!(cases, all_algorithms, "conv1d x=[64,8,128] w=[16,8,5]",
         Tensor3<f32, 64, 8, 128>, Tensor3<f32, 16, 8, 5>, 64 * 16 * 124 * 8 * 5,
         |x, w| x.conv1d(w, ConvParams::<1, 0, 1>));
+    fma_peak_case(&mut cases);
     matmul_case::<256>(&mut cases);
     matmul_case::<1024>(&mut cases);
     matmul_case::<2048>(&mut cases);
@@ -474,6 +523,58 @@ fn resnet18_step_case(cases: &mut Vec<Case>) {
             })
         }),
     });
+}
+
+/// `fma peak`: the machine's multiply-add peak on the pool's threads, for the fraction of it
+/// the other cases reach: on each thread, 12 independent chains of 8-lane f32 multiply-adds (AVX2 + FMA: two
+/// multiply-add units of 4-cycle latency need 8 in flight), `2^24` steps of each. Timed like
+/// the other cases, so `--cpu` and the load apply to it too. Prints nothing on a CPU without
+/// AVX2 and FMA.
+fn fma_peak_case(cases: &mut Vec<Case>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        const STEPS: usize = 1 << 24;
+        const CHAINS: usize = 12;
+        // (the cases are made inside the pool that runs them)
+        let threads = rayon::current_num_threads();
+        cases.push(Case {
+            name: "fma peak".into(),
+            pass: "fwd",
+            variant: "api".into(),
+            flop: (threads * 2 * 8 * CHAINS * STEPS) as f64,
+            setup: Box::new(|| {
+                Box::new(|| {
+                    // every thread of the pool runs the chains
+                    rayon::broadcast(|_| {
+                        // SAFETY: the CPU has AVX2 and FMA (checked above).
+                        black_box(unsafe { fma_chains::<CHAINS>(STEPS, black_box(0.999_999)) });
+                    });
+                })
+            }),
+        });
+    }
+}
+
+/// `CHAINS` accumulators, each multiplied by `a` and added 1e-7 to, `steps` times.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn fma_chains<const CHAINS: usize>(steps: usize, a: f32) -> f32 {
+    use std::arch::x86_64::*;
+    let (a, b) = (_mm256_set1_ps(a), _mm256_set1_ps(1e-7));
+    let mut acc = [_mm256_set1_ps(1.0); CHAINS];
+    for _ in 0..steps {
+        for acc in &mut acc {
+            *acc = _mm256_fmadd_ps(*acc, a, b);
+        }
+    }
+    let mut sum = _mm256_setzero_ps();
+    for acc in acc {
+        sum = _mm256_add_ps(sum, acc);
+    }
+    let mut lanes = [0.0f32; 8];
+    // SAFETY: writes the 8 floats of `lanes`.
+    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+    lanes.iter().sum()
 }
 
 /// `sgemm n³`: `(n, n) x (n, n)` through `Tensor::matmul`, forward only.

@@ -39,6 +39,8 @@ REPO = os.path.dirname(HERE)
 # (case name as speed.rs prints it, kind, arguments). Shapes are NCHW / NCW, stride 1, no
 # padding, dilation 1 (the depthwise row gives its own stride, padding and groups).
 CASES = [
+    # the machine's multiply-add peak, measured by speed.rs alone (the ceiling for the others)
+    ("fma peak", "peak", ()),
     ("conv2d x=[64,1,28,28] w=[6,1,5,5]", "conv2d", ((64, 1, 28, 28), (6, 1, 5, 5))),
     ("conv2d x=[16,1,28,28] w=[4,1,3,3]", "conv2d", ((16, 1, 28, 28), (4, 1, 3, 3))),
     ("conv2d x=[64,6,12,12] w=[16,6,5,5]", "conv2d", ((64, 6, 12, 12), (16, 6, 5, 5))),
@@ -153,6 +155,8 @@ def torch_work(kind, shape):
             conv(xg, wg).sum().backward()
 
         return {"fwd": (fwd, flop), "fwd+bwd": (fwd_bwd, 3 * flop)}
+    if kind == "peak":
+        return {}
     if kind == "matmul":
         (n,) = shape
         a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
@@ -306,6 +310,8 @@ def main():
         if flop is None and a is not None and name.startswith("sgemm"):
             n = int(name.split()[1].split("^")[0])
             flop = 2 * n ** 3
+        if flop is None and name == "fma peak":
+            flop = t * 2 * 8 * 12 * (1 << 24)
 
         def fmt(v, scale=1e3):
             return f"{v * scale:.3f}" if v is not None else "-"

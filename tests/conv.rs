@@ -1151,3 +1151,87 @@ fn conv2d_stride_padding_and_dilation_per_axis_gradients_match_central_differenc
         failures,
     );
 }
+
+/// Sizes of 0 through the typed API (the kernels' own property test, over random geometries
+/// with about a third of the sizes 0, is `zero_sizes_run_every_algorithm_and_agree_with_naive`
+/// in `src/ops/conv/path_tests.rs`): a runtime batch (0 one time in three) and, in the types,
+/// input and output channels and plane sides of 0 or more, under a 3x3 kernel with padding 2
+/// (so an empty plane still has an output, of zeros) and a 1-D kernel of 3; each algorithm
+/// forced. The output has PyTorch's dims, is zero wherever it sums over no channel or no
+/// input, and the gradient checks run backward through it.
+#[test]
+fn zero_size_convolutions_run_every_algorithm() {
+    /// conv2d of a `[b, C, H, W]` input (runtime batch) with an `[O, C, 3, 3]` weight.
+    macro_rules! conv2d_case {
+        ($b:expr, $seed:expr, $what:expr, C $c:literal, O $o:literal, H $h:literal, W $w:literal) => {{
+            let what = format!("conv2d {} -> {}, {}x{}, {}", $c, $o, $h, $w, $what);
+            let x = Tensor::<f64, (usize, Dim<$c>, Dim<$h>, Dim<$w>)>::randn_shaped(
+                ($b, Dim, Dim, Dim),
+                $seed,
+                0.0,
+                1.0,
+            );
+            let w = Tensor4::<f64, $o, $c, 3, 3>::randn($seed + 1);
+            let conv =
+                |x: &Tensor<f64, (usize, Dim<$c>, Dim<$h>, Dim<$w>)>,
+                 w: &Tensor4<f64, $o, $c, 3, 3>| { x.conv2d(w, ConvParams::<1, 2, 1>) };
+            let y = conv(&x, &w);
+            assert_eq!(y.dims(), [$b, $o, $h + 2, $w + 2], "{what}: dims");
+            if $c * $h * $w == 0 {
+                assert!(y.as_slice().iter().all(|&v| v == 0.0), "{what}: not zero");
+            }
+            gradcheck(&format!("{what}, input"), &x, |x| conv(x, &w))
+                .unwrap_or_else(|e| panic!("{e}"));
+            gradcheck(&format!("{what}, weight"), &w, |w| conv(&x, w))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }};
+    }
+    /// conv1d of a `[b, C, W]` input (runtime batch) with an `[O, C, 3]` weight.
+    macro_rules! conv1d_case {
+        ($b:expr, $seed:expr, $what:expr, C $c:literal, O $o:literal, W $w:literal) => {{
+            let what = format!("conv1d {} -> {}, {}, {}", $c, $o, $w, $what);
+            let x = Tensor::<f64, (usize, Dim<$c>, Dim<$w>)>::randn_shaped(
+                ($b, Dim, Dim),
+                $seed,
+                0.0,
+                1.0,
+            );
+            let w = Tensor3::<f64, $o, $c, 3>::randn($seed + 1);
+            let conv = |x: &Tensor<f64, (usize, Dim<$c>, Dim<$w>)>, w: &Tensor3<f64, $o, $c, 3>| {
+                x.conv1d(w, ConvParams::<1, 2, 1>)
+            };
+            let y = conv(&x, &w);
+            assert_eq!(y.dims(), [$b, $o, $w + 2], "{what}: dims");
+            if $c * $w == 0 {
+                assert!(y.as_slice().iter().all(|&v| v == 0.0), "{what}: not zero");
+            }
+            gradcheck(&format!("{what}, input"), &x, |x| conv(x, &w))
+                .unwrap_or_else(|e| panic!("{e}"));
+            gradcheck(&format!("{what}, weight"), &w, |w| conv(&x, w))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }};
+    }
+    let mut rng = Rng::new(170);
+    for round in 0..6u64 {
+        let b = match rng.below(3) {
+            0 => 0,
+            _ => 1 + rng.below(2),
+        };
+        for algorithm in [ConvAlgorithm::Auto].iter().chain(&ConvAlgorithm::ALL) {
+            let what = format!("{algorithm:?}, batch {b}");
+            let seed = 1000 + 10 * round;
+            algorithm.force(|| {
+                conv2d_case!(b, seed, what, C 2, O 3, H 3, W 4);
+                conv2d_case!(b, seed, what, C 0, O 3, H 3, W 4);
+                conv2d_case!(b, seed, what, C 2, O 0, H 3, W 4);
+                conv2d_case!(b, seed, what, C 2, O 3, H 0, W 4);
+                conv2d_case!(b, seed, what, C 2, O 3, H 3, W 0);
+                conv2d_case!(b, seed, what, C 0, O 0, H 0, W 0);
+                conv1d_case!(b, seed, what, C 3, O 2, W 5);
+                conv1d_case!(b, seed, what, C 0, O 2, W 5);
+                conv1d_case!(b, seed, what, C 3, O 0, W 5);
+                conv1d_case!(b, seed, what, C 3, O 2, W 0);
+            });
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! How the kernels of `ops` split work across rayon's threads: one task per chunk of an output
-//! that no two tasks share ([`for_each_chunk`]), or one partial sum per thread added up at the
-//! end ([`add_per_thread_sums`]). Shared by the convolution kernels (`conv/`) and open to
+//! that no two tasks share ([`for_each_chunk`]), one task per thread over a run of batch entries
+//! ([`for_each_entry_range`]), or one partial sum per thread added up at the end
+//! ([`add_per_thread_sums`]). Shared by the convolution kernels (`conv/`) and open to
 //! pooling's (`pool/`), whose planes are chunks of this kind.
 //!
 //! Handing work to the pool costs some 10-40 µs (measured), more than a small op takes, so every
@@ -34,6 +35,37 @@ pub(crate) fn for_each_chunk<E: Send, S: Default>(
         data.chunks_mut(chunk)
             .enumerate()
             .for_each(|item| body(&mut scratch, item));
+    }
+}
+
+/// Whether a batch of `count` entries is worth splitting into one run of entries per thread:
+/// every thread gets at least one, and the work pays for the threads (`worth_threads`).
+pub(crate) fn split_by_entries(count: usize, worth_threads: bool) -> bool {
+    count >= rayon::current_num_threads() && worth_threads
+}
+
+/// Runs `run(entries, data_of_those_entries, single_thread)` over `0..count` entries whose data
+/// are `per_entry` consecutive elements each: one rayon task per thread, each over its own run
+/// of entries and its own slice of `data` (`single_thread`: the task is one of several, so the
+/// matrix multiplies inside it stay on its thread), when [`split_by_entries`]; else once, on
+/// this thread, the matrix multiplies free to use the threads when `worth_threads`.
+pub(crate) fn for_each_entry_range<E: Send>(
+    count: usize,
+    data: &mut [E],
+    per_entry: usize,
+    worth_threads: bool,
+    run: impl Fn(Range<usize>, &mut [E], bool) + Sync,
+) {
+    if split_by_entries(count, worth_threads) && per_entry > 0 {
+        let per_task = count.div_ceil(rayon::current_num_threads());
+        data.par_chunks_mut(per_task * per_entry)
+            .enumerate()
+            .for_each(|(task, data)| {
+                let first = task * per_task;
+                run(first..first + data.len() / per_entry, data, true)
+            });
+    } else {
+        run(0..count, data, !worth_threads);
     }
 }
 

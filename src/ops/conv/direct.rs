@@ -24,8 +24,8 @@
 
 use super::layout::{copy_rows, Layout, Padded};
 use super::micro::{
-    channel_block_width, correlate, correlate_weights, correlate_weights_by_channel, Blocking,
-    ChannelOperands, PackedWeights, Planes, WeightOperands,
+    channel_block_width, correlate, correlate_weights, correlate_weights_by_channel, Avx2Kernels,
+    Blocking, ChannelOperands, PackedWeights, Planes, WeightOperands,
 };
 use super::plan::Blocked;
 use super::ConvGeometry;
@@ -36,7 +36,7 @@ use crate::tensor::Element;
 /// Overwrites `output` with the convolution (stride 1 along both axes): per batch entry,
 /// [`correlate`] over the padded input's planes, each output row then copied out of its plane
 /// of results.
-pub(super) fn forward<E: Element>(
+pub(super) fn forward<E: Element + Avx2Kernels>(
     g: &ConvGeometry,
     kernel: &Blocked,
     input: &[E],
@@ -80,7 +80,7 @@ pub(super) fn forward<E: Element>(
 /// Adds the gradient with respect to the input (any stride): the upstream gradient, spread by
 /// the stride and padded by the kernel's reach, correlated with the reversed kernel (see the
 /// module's doc), input channels in the role of output planes.
-pub(super) fn grad_input<E: Element>(
+pub(super) fn grad_input<E: Element + Avx2Kernels>(
     g: &ConvGeometry,
     kernel: &Blocked,
     grad_output: &[E],
@@ -138,7 +138,7 @@ pub(super) fn grad_input<E: Element>(
 /// same layouts as the forward pass (wide: the upstream gradient widened with zeros to the
 /// padded input's rows). Split by batch: each task sums its entries into its own buffer, and
 /// the buffers are added at the end.
-pub(super) fn grad_weight<E: Element>(
+pub(super) fn grad_weight<E: Element + Avx2Kernels>(
     g: &ConvGeometry,
     kernel: &Blocked,
     grad_output: &[E],
@@ -166,7 +166,7 @@ pub(super) fn grad_weight<E: Element>(
     // by channel, the kernel reads the upstream gradient transposed, in blocks of `width`
     // channels
     let (by_channel, width) = match kernel.blocking {
-        Blocking::ByChannel { vectors, .. } => (true, channel_block_width(vectors)),
+        Blocking::ByChannel { vectors, .. } => (true, channel_block_width(kernel.isa, vectors)),
         _ => (false, 0),
     };
     let n = Layout::positions(row, size);

@@ -31,12 +31,10 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use super::geometry::TapSpan;
 use super::ConvGeometry;
 use crate::memory::Buffer;
-use crate::ops::parallel::add_per_thread_sums;
+use crate::ops::parallel::{add_per_thread_sums, for_each_entry_range, split_by_entries};
 use crate::tensor::{matmul_into, Element, MatRef};
 
 /// The size an unrolled tile aims at. The L2 cache is 2 MB per core on the machine this was
@@ -192,7 +190,7 @@ impl<'a> Im2col<'a> {
                 matmul_into(o, n, rows, gy, ut, grad_weight, true, single_thread);
             }
         };
-        if split_by_batch(g) {
+        if split_by_entries(g.batch, g.worth_threads()) {
             add_per_thread_sums(g.batch, grad_weight, |entries, sum| run(entries, sum, true));
         } else {
             run(0..g.batch, grad_weight, !g.worth_threads());
@@ -214,39 +212,15 @@ fn scratch<E: Element>(
     Buffer::for_overwrite(per_column * columns)
 }
 
-/// Whether to split by batch entry: every thread gets at least one and the work pays for the
-/// threads.
-fn split_by_batch(g: &ConvGeometry) -> bool {
-    g.batch >= rayon::current_num_threads() && g.worth_threads()
-}
-
-/// Batch entries per rayon task: one task per thread, so each thread's tiles stay in its cache
-/// and each task allocates its scratch once.
-fn entries_per_thread(g: &ConvGeometry) -> usize {
-    g.batch.div_ceil(rayon::current_num_threads())
-}
-
-/// Runs `run(entries, data_of_those_entries, single_thread)` over the whole batch: one task
-/// per thread, each over its own range of entries and its own slice of `data` (`per_entry`
-/// elements per entry), when [`split_by_batch`]; else once, the matrix multiplies free to use the
-/// threads.
+/// Runs `run(entries, data_of_those_entries, single_thread)` over the batch (see
+/// [`for_each_entry_range`]).
 fn run_by_batch<E: Element>(
     g: &ConvGeometry,
     data: &mut [E],
     per_entry: usize,
     run: impl Fn(Range<usize>, &mut [E], bool) + Sync,
 ) {
-    if split_by_batch(g) {
-        let per_task = entries_per_thread(g);
-        data.par_chunks_mut(per_task * per_entry)
-            .enumerate()
-            .for_each(|(task, data)| {
-                let first = task * per_task;
-                run(first..first + data.len() / per_entry, data, true)
-            });
-    } else {
-        run(0..g.batch, data, !g.worth_threads());
-    }
+    for_each_entry_range(g.batch, data, per_entry, g.worth_threads(), run)
 }
 
 /// Columns per tile: [`TILE_BYTES`] of unrolled matrix, at least [`MIN_TILE_COLUMNS`].

@@ -1,11 +1,12 @@
-//! The convolution kernels give one answer: hand-computed cases, then the plans forced to
-//! `direct` and `im2col` and the per-pass choice (`auto`) against `naive` on named edge cases
-//! and random geometries, in f64 and f32, for the forward pass and both gradients (which must
-//! add into their buffers, not overwrite them). Then every branch that only large shapes, other
-//! thread counts or other CPUs take: geometries above each threshold where work is split across
-//! threads, inside 2- and 3-thread pools; the portable copies of the blocked kernels (the
-//! faster ones overridden off); the run-time kernel-size loop next to each compile-time size;
-//! im2col's tiles cut small, so that they split batch entries and rows.
+//! The convolution kernels give one answer: hand-computed cases, then the plans forced to `direct`,
+//! `im2col` and `winograd` and the per-pass choice (`auto`) against `naive` on named edge cases and
+//! random geometries, in f64 and f32, for the forward pass and both gradients (which must add into
+//! their buffers, not overwrite them). Then every branch that only large shapes, other thread
+//! counts or other CPUs take: geometries above each threshold where work is split across threads,
+//! inside 1-, 2- and 3-thread pools; the portable copies of the blocked kernels (the faster ones
+//! overridden off); the run-time kernel-size loop next to each compile-time size; im2col's tiles
+//! and Winograd's blocks cut small, so that they split batch entries and rows. `path_tests.rs`
+//! forces the AVX2 copies and Winograd through each of their branches.
 
 use super::cpu::Isa;
 use super::{naive, ConvAlgorithm, ConvGeometry, ConvOverride, ConvPass, ConvPlan, PassKernel};
@@ -23,7 +24,7 @@ struct Implementation<E> {
     grad_weight: Kernel<E>,
 }
 
-fn implementations<E: Element>() -> [Implementation<E>; 4] {
+fn implementations<E: Element>() -> [Implementation<E>; 5] {
     [
         Implementation {
             name: "naive",
@@ -52,6 +53,16 @@ fn implementations<E: Element>() -> [Implementation<E>; 4] {
             },
         },
         Implementation {
+            name: "winograd",
+            forward: |g, x, w, y| ConvPlan::with::<E>(g, ConvAlgorithm::Winograd).forward(x, w, y),
+            grad_input: |g, gy, w, gx| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Winograd).grad_input(gy, w, gx)
+            },
+            grad_weight: |g, gy, x, gw| {
+                ConvPlan::with::<E>(g, ConvAlgorithm::Winograd).grad_weight(gy, x, gw)
+            },
+        },
+        Implementation {
             name: "auto",
             forward: |g, x, w, y| ConvPlan::new::<E>(g).forward(x, w, y),
             grad_input: |g, gy, w, gx| ConvPlan::new::<E>(g).grad_input(gy, w, gx),
@@ -63,7 +74,7 @@ fn implementations<E: Element>() -> [Implementation<E>; 4] {
 /// A conv2d with PyTorch's symmetric padding (`[top, left]`, the same at the bottom/right), one
 /// stride and one dilation for both axes.
 #[allow(clippy::too_many_arguments)]
-fn conv2d(
+pub(super) fn conv2d(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
@@ -89,7 +100,7 @@ fn conv2d(
 /// A conv2d with PyTorch's tuples: stride, symmetric padding and dilation per axis, each
 /// `[height, width]`.
 #[allow(clippy::too_many_arguments)]
-fn conv2d_axes(
+pub(super) fn conv2d_axes(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
@@ -123,7 +134,7 @@ fn conv2d_axes(
 /// A conv1d (`in_h = kernel_h = out_h = 1`, height stride and dilation 1) with PyTorch's
 /// symmetric padding.
 #[allow(clippy::too_many_arguments)]
-fn conv1d(
+pub(super) fn conv1d(
     batch: usize,
     in_channels: usize,
     out_channels: usize,
@@ -147,7 +158,7 @@ fn conv1d(
 
 /// The teaching convention: no padding at the top/left, output as large as the input, zero
 /// past the bottom/right end.
-fn teaching(mut g: ConvGeometry) -> ConvGeometry {
+pub(super) fn teaching(mut g: ConvGeometry) -> ConvGeometry {
     (g.pad_top, g.pad_left, g.out_h, g.out_w) = (0, 0, g.in_h, g.in_w);
     g
 }
@@ -333,7 +344,7 @@ fn assert_close<E: Element>(what: &str, g: &ConvGeometry, got: &[E], expected: &
 }
 
 /// Random operands of one geometry and the naive kernels' answers.
-struct Reference<E> {
+pub(super) struct Reference<E> {
     input: Vec<E>,
     weight: Vec<E>,
     grad_output: Vec<E>,
@@ -347,7 +358,7 @@ struct Reference<E> {
 }
 
 impl<E: Element> Reference<E> {
-    fn new(g: &ConvGeometry, seed: u64) -> Self {
+    pub(super) fn new(g: &ConvGeometry, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         let input = random_vec::<E>(&mut rng, g.input_len());
         let weight = random_vec::<E>(&mut rng, g.weight_len());
@@ -378,7 +389,7 @@ impl<E: Element> Reference<E> {
 
     /// Every implementation's forward, grad_input and grad_weight against the reference. The
     /// gradients start from non-zero buffers: each kernel must return `start + gradient`.
-    fn check(&self, case: &str, g: &ConvGeometry, tol: f64) {
+    pub(super) fn check(&self, case: &str, g: &ConvGeometry, tol: f64) {
         for kernels in implementations::<E>() {
             let name = kernels.name;
             let mut got = vec![E::of(-3.0); g.output_len()];
@@ -489,7 +500,7 @@ fn random_geometries_agree_with_naive() {
 }
 
 /// A rayon pool of `threads` threads.
-fn pool(threads: usize) -> rayon::ThreadPool {
+pub(super) fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -554,9 +565,11 @@ fn parallel_branches_agree_with_naive() {
     for (seed, (case, g)) in parallel_geometries().into_iter().enumerate() {
         assert!(g.macs() >= 1 << 20, "{case}: below the threshold");
         let reference = Reference::<f32>::new(&g, seed as u64);
-        for threads in [2, 3] {
+        for threads in [1, 2, 3] {
             pool(threads).install(|| {
-                assert!(g.worth_threads(), "{case}: not split across threads");
+                // one thread: the same geometries on the caller's thread alone
+                let split = threads > 1;
+                assert_eq!(g.worth_threads(), split, "{case}: split across threads?");
                 reference.check(&format!("{case}, {threads} threads"), &g, 1e-4);
             });
         }
@@ -568,7 +581,7 @@ fn parallel_branches_agree_with_naive() {
 }
 
 /// Runs `f` with the blocked kernels' copies limited to `isa`.
-fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+pub(super) fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
     let settings = ConvOverride {
         isa: Some(isa),
         ..ConvOverride::current()
@@ -627,15 +640,17 @@ fn compile_time_and_run_time_kernel_sizes_agree() {
 }
 
 #[test]
-fn im2col_tiles_that_split_entries_and_rows_agree_with_naive() {
+fn gemm_blocks_that_split_entries_and_rows_agree_with_naive() {
+    // im2col's tiles of 1, 7 and 50 output positions; Winograd's blocks of one row of tiles,
+    // of a few rows, of rows from two batch entries
     for columns in [1, 7, 50] {
-        let tiles = ConvOverride {
-            tile_columns: Some(columns),
+        let blocks = ConvOverride {
+            gemm_columns: Some(columns),
             ..ConvOverride::default()
         };
-        tiles.run(|| {
+        blocks.run(|| {
             for (seed, (case, g)) in edge_cases().into_iter().enumerate() {
-                let case = format!("{case}, tiles of {columns} columns");
+                let case = format!("{case}, GEMMs of {columns} columns");
                 check_against_naive::<f64>(&case, &g, seed as u64, 1e-12);
             }
         });
@@ -658,6 +673,7 @@ fn the_per_pass_choice_follows_the_measurements() {
     fn family<E: Element>(g: &ConvGeometry, p: ConvPass) -> ConvAlgorithm {
         match ConvPlan::new::<E>(g).kernel(p) {
             PassKernel::Im2col { .. } => Im2col,
+            PassKernel::Winograd { .. } => ConvAlgorithm::Winograd,
             PassKernel::Blocked(_) | PassKernel::Strided => Direct,
         }
     }

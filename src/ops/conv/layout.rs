@@ -216,8 +216,12 @@ impl Layout {
     }
 
     /// Positions a kernel computes for an `out_h x out_w` result whose rows start `row` apart
-    /// ([`row`](Self::row)): every row but the last `row` long, the last `out_w`.
+    /// ([`row`](Self::row)): every row but the last `row` long, the last `out_w` (none for an
+    /// empty result).
     pub(super) fn positions(row: usize, [out_h, out_w]: [usize; 2]) -> usize {
+        if out_h == 0 || out_w == 0 {
+            return 0;
+        }
         (out_h - 1) * row + out_w
     }
 

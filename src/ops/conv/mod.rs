@@ -77,9 +77,12 @@ mod kernel_tests;
 mod layout;
 mod micro;
 pub mod naive;
+#[cfg(test)]
+mod path_tests;
 mod plan;
 mod strided;
 mod transpose;
+mod winograd;
 pub use transpose::{ConvTransposeHyperParams, ConvTransposeParams, ConvTransposeParams2d};
 
 pub use geometry::ConvGeometry;

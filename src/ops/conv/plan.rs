@@ -19,8 +19,8 @@ use std::cell::Cell;
 
 use super::cpu::Isa;
 use super::layout::{padded_grad_output_size, padded_input_size, Layout};
-use super::micro::{Blocking, Taps};
-use super::{direct, im2col, strided, ConvGeometry};
+use super::micro::{Avx2Kernels, Blocking, Taps};
+use super::{direct, im2col, strided, winograd, ConvGeometry};
 use crate::tensor::Element;
 
 /// Which family of kernels computes a convolution.
@@ -32,6 +32,9 @@ pub enum ConvAlgorithm {
     /// im2col (the lecture's unroll, as a kernel) then matrix multiplies: best for many
     /// channels without a fast direct kernel.
     Im2col,
+    /// Winograd's F(2x2, 3x3) then matrix multiplies, for 3x3 kernels with stride 1 and
+    /// dilation 1 (2.25x fewer multiplies); any other geometry runs what `Auto` picks.
+    Winograd,
     /// Each pass (forward, gradient of the input, gradient of the weight) by the kernel that
     /// is faster for its shape ([`ConvPlan::new`]): what convolutions use unless one is forced.
     Auto,
@@ -67,9 +70,10 @@ pub struct ConvOverride {
     /// The blocked kernels loop over a run-time kernel size, even for the sizes that have a
     /// compile-time copy: for tests of that loop and for measuring what the copies buy.
     pub run_time_sizes: bool,
-    /// im2col's tiles are this many columns wide: tests cut them small, so that tiles split
-    /// batch entries and output rows.
-    pub tile_columns: Option<usize>,
+    /// The columns of every GEMM call: im2col's tiles are this many output positions wide,
+    /// Winograd's blocks this many tiles (rounded up to whole rows of tiles). Tests make them
+    /// small, so that they split batch entries and rows.
+    pub gemm_columns: Option<usize>,
 }
 
 thread_local! {
@@ -79,7 +83,7 @@ thread_local! {
             algorithm: None,
             isa: None,
             run_time_sizes: false,
-            tile_columns: None,
+            gemm_columns: None,
         })
     };
 }
@@ -117,7 +121,11 @@ impl ConvOverride {
 
 impl ConvAlgorithm {
     /// The kernel families, for tests and benchmarks that compare them.
-    pub const ALL: [ConvAlgorithm; 2] = [ConvAlgorithm::Direct, ConvAlgorithm::Im2col];
+    pub const ALL: [ConvAlgorithm; 3] = [
+        ConvAlgorithm::Direct,
+        ConvAlgorithm::Im2col,
+        ConvAlgorithm::Winograd,
+    ];
 
     /// Runs `f` with every convolution planned on this thread computed by `self`, whatever
     /// the shape (its backward pass too): [`ConvOverride::run`] with this algorithm.
@@ -156,6 +164,14 @@ pub enum PassKernel {
     Im2col {
         /// Output positions (columns of the unrolled matrix) per tile.
         tile_columns: usize,
+    },
+    /// Winograd's F(2x2, 3x3) + GEMM (`winograd.rs`): 3x3 kernels, stride 1, dilation 1, in
+    /// blocks of about `block_tiles` 2x2 tiles (whole rows of them).
+    Winograd {
+        /// Tiles per block (columns of the block's GEMMs).
+        block_tiles: usize,
+        /// The instruction set of the transforms' copies.
+        isa: Isa,
     },
 }
 
@@ -215,16 +231,27 @@ impl ConvPlan {
     pub fn new<E: Element>(g: &ConvGeometry) -> ConvPlan {
         let settings = ConvOverride::current();
         let algorithm = settings.algorithm.unwrap_or(ConvAlgorithm::Auto);
-        let isa = Isa::detected().min(settings.isa.unwrap_or(Isa::Avx512));
+        let isa = match Isa::detected().min(settings.isa.unwrap_or(Isa::Avx512)) {
+            // the AVX2 copies are f32's
+            Isa::Avx2 if !is_f32::<E>() => Isa::Portable,
+            isa => isa,
+        };
         let plan_pass = |pass| {
             let algorithm = match algorithm {
+                ConvAlgorithm::Winograd if !winograd::applies(g) => Self::auto::<E>(g, pass, isa),
                 ConvAlgorithm::Auto => Self::auto::<E>(g, pass, isa),
                 forced => forced,
             };
             match algorithm {
+                ConvAlgorithm::Winograd => PassKernel::Winograd {
+                    block_tiles: settings
+                        .gemm_columns
+                        .unwrap_or_else(|| winograd::block_tiles::<E>(g, pass)),
+                    isa,
+                },
                 ConvAlgorithm::Im2col => PassKernel::Im2col {
                     tile_columns: settings
-                        .tile_columns
+                        .gemm_columns
                         .unwrap_or_else(|| im2col::tile_columns::<E>(g)),
                 },
                 _ if pass != ConvPass::GradInput && !g.unit_stride() => PassKernel::Strided,
@@ -246,19 +273,61 @@ impl ConvPlan {
     }
 
     /// The faster family for one pass of `g` in `E` with the blocked kernels' copies for
-    /// `isa` (see [`new`](Self::new)): `Direct` or `Im2col`.
+    /// `isa` (see [`new`](Self::new)).
     fn auto<E: Element>(g: &ConvGeometry, pass: ConvPass, isa: Isa) -> ConvAlgorithm {
         use ConvAlgorithm::{Direct, Im2col};
-        let blocked_fast = isa == Isa::Avx512 && is_f32::<E>();
         if g.macs() < 1 << 17 {
             return Direct;
         }
+        if !is_f32::<E>() || !g.unit_stride() {
+            return Im2col;
+        }
+        match isa {
+            Isa::Avx512 => Self::auto_avx512(g, pass),
+            Isa::Avx2 => Self::auto_avx2(g, pass),
+            Isa::Portable => Im2col,
+        }
+    }
+
+    /// [`auto`](Self::auto) with AVX-512, f32, stride 1, as measured on the Xeon and the Zen 4
+    /// EPYC (see [`new`](Self::new)). Winograd was not measured there: not picked.
+    fn auto_avx512(g: &ConvGeometry, pass: ConvPass) -> ConvAlgorithm {
+        use ConvAlgorithm::{Direct, Im2col};
         let big_planes = g.in_plane() >= 400 || g.in_h == 1;
         match pass {
-            _ if !blocked_fast || !g.unit_stride() => Im2col,
             ConvPass::Forward => Direct,
             ConvPass::GradInput if big_planes => Direct,
             ConvPass::GradWeight if g.out_channels <= 32 || Isa::amd() => Direct,
+            _ => Im2col,
+        }
+    }
+
+    /// [`auto`](Self::auto) with AVX2 and FMA, f32, stride 1, as measured on the Zen 3 EPYC
+    /// (one thread, on-CPU time, `cargo bench --bench speed -- --kernels --cpu`; the README's
+    /// table, "Convolution speed"):
+    /// - 3x3 kernels (stride 1, dilation 1) with 64 channels or more in and out: Winograd for
+    ///   all three passes (on the ResNet-18 shapes, 1.1-1.8x the direct kernels' speed);
+    /// - the forward pass: the direct kernels (1.3-4x im2col's on every shape but the 1x1,
+    ///   where they are even);
+    /// - the input's gradient: im2col's GEMM and fold, but on conv1d (the direct kernel pads
+    ///   the upstream gradient of every plane and loses on 2-D planes: 39 against 47 GFLOP/s
+    ///   on 32x32, 16 against 33 on 12x12);
+    /// - the weight's gradient: the direct kernel when the output channels fill most of its
+    ///   8-lane vectors (by channel: 1.2-2.4x im2col's), else im2col (LeNet's 6 channels:
+    ///   7 against 11 GFLOP/s).
+    fn auto_avx2(g: &ConvGeometry, pass: ConvPass) -> ConvAlgorithm {
+        use ConvAlgorithm::{Direct, Im2col, Winograd};
+        if winograd::applies(g) && g.in_channels >= 64 && g.out_channels >= 64 {
+            return Winograd;
+        }
+        let by_channel = matches!(
+            Blocking::weights(Isa::Avx2, g.out_channels),
+            Blocking::ByChannel { .. }
+        );
+        match pass {
+            ConvPass::Forward => Direct,
+            ConvPass::GradInput if g.in_h == 1 => Direct,
+            ConvPass::GradWeight if by_channel => Direct,
             _ => Im2col,
         }
     }
@@ -332,13 +401,28 @@ impl ConvPlan {
     }
 
     /// Runs one pass in `E`: the body of the typed entry points below.
-    fn run<E: Element>(&self, pass: ConvPass, a: &[E], b: &[E], out: &mut [E]) {
+    fn run<E: Element + Avx2Kernels>(&self, pass: ConvPass, a: &[E], b: &[E], out: &mut [E]) {
         assert_eq!(
             self.f32,
             is_f32::<E>(),
             "a convolution plan runs in the element type it was made for"
         );
         let g = &self.geometry;
+        // Sizes of 0: the answer needs no kernel, so none has to handle them. An empty input
+        // or weight (a batch, channel count or plane of 0) leaves the output zero (its
+        // positions read only padding, or sum over no channel) and adds nothing to a gradient.
+        let (input, weight, output) = match pass {
+            ConvPass::Forward => (a.len(), b.len(), out.len()),
+            ConvPass::GradInput => (out.len(), b.len(), a.len()),
+            ConvPass::GradWeight => (b.len(), out.len(), a.len()),
+        };
+        g.check("conv", input, weight, output);
+        if out.is_empty() || a.is_empty() || b.is_empty() {
+            if pass == ConvPass::Forward {
+                out.fill(E::zero());
+            }
+            return;
+        }
         match (pass, self.kernel(pass)) {
             (ConvPass::Forward, PassKernel::Blocked(k)) => direct::forward(g, &k, a, b, out),
             (ConvPass::Forward, PassKernel::Strided) => strided::forward(g, a, b, out),
@@ -349,6 +433,14 @@ impl ConvPlan {
                 unreachable!(
                     "the input's gradient is a stride-1 correlation: never planned strided"
                 )
+            }
+            (pass, PassKernel::Winograd { block_tiles, isa }) => {
+                let winograd = winograd::Winograd::new(g, block_tiles, isa);
+                match pass {
+                    ConvPass::Forward => winograd.forward(a, b, out),
+                    ConvPass::GradInput => winograd.grad_input(a, b, out),
+                    ConvPass::GradWeight => winograd.grad_weight(a, b, out),
+                }
             }
             (pass, PassKernel::Im2col { tile_columns }) => {
                 let im2col = im2col::Im2col::new(g, tile_columns);
@@ -423,7 +515,7 @@ mod tests {
         };
         outer.run(|| {
             let inner = ConvOverride {
-                tile_columns: Some(3),
+                gemm_columns: Some(3),
                 ..ConvOverride::default()
             };
             let caught = std::panic::catch_unwind(|| inner.run(|| panic!("inside")));

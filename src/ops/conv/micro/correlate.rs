@@ -1,7 +1,9 @@
 //! The micro-kernel of the forward pass and of the input's gradient: [`correlate`], `J`
-//! output planes by `V` vectors of positions kept in registers, in its generic copies (the
-//! baseline, and AVX-512 with a copy per common kernel size).
+//! output planes by `V` vectors of positions kept in registers. The driver here cuts the work
+//! into blocks of output planes; the blocks run in the generic copies below (the baseline, and
+//! AVX-512 with a copy per common kernel size) or in the AVX2 ones (`avx2.rs`).
 
+use super::avx2::{Avx2Kernels, AVX2_LANES};
 use super::{Any, Blocking, Fixed, Fused, KernelSize, MulAdd, Taps, Unfused, LANES};
 use crate::ops::conv::cpu::Isa;
 use crate::ops::conv::plan::Blocked;
@@ -11,7 +13,7 @@ use crate::tensor::Element;
 /// read at `n` positions; kernel tap `(ky, kx)` reads position `p` at
 /// `p + ky*row_step + kx*col_step` of each plane.
 ///
-/// Two layouts give that form (see [`Layout`]): a *wide* plane (rows `width` long:
+/// Two layouts give that form (see [`Layout`](crate::ops::conv::Layout)): a *wide* plane (rows `width` long:
 /// `row_step = width*dilation_h`, `col_step = dilation_w`) and a *compact* one (one copy of the
 /// plane per kernel column, rows exactly as long as the output's: `row_step = OW*dilation_h`,
 /// `col_step` = one copy).
@@ -27,11 +29,15 @@ pub(crate) struct Planes<'a, E> {
 }
 
 impl<E> Planes<'_, E> {
-    /// The last element a block of `rounded` positions reads, plus one.
-    fn reach(&self, rounded: usize) -> usize {
-        let last_tap =
-            self.kh.saturating_sub(1) * self.row_step + self.kw.saturating_sub(1) * self.col_step;
-        self.planes.saturating_sub(1) * self.plane + rounded + last_tap
+    /// The last element a block of `rounded` positions reads, plus one; `usize::MAX` when that
+    /// does not fit (saturating: the unsafe reads are bounded by this, so it must never wrap to
+    /// a small number, whatever sizes it is given).
+    pub(crate) fn reach(&self, rounded: usize) -> usize {
+        let last_tap = (self.kh.saturating_sub(1).saturating_mul(self.row_step))
+            .saturating_add(self.kw.saturating_sub(1).saturating_mul(self.col_step));
+        (self.planes.saturating_sub(1).saturating_mul(self.plane))
+            .saturating_add(rounded)
+            .saturating_add(last_tap)
     }
 }
 
@@ -82,10 +88,10 @@ impl<E: Element> PackedWeights<E> {
 /// `out[j][p] = sum_{i, ky, kx} weight[j, i, ky, kx] * src[i*plane + p + ky*row_step + kx*col_step]`
 /// for every output plane `j` and position `p < n`; calls `emit(j, out_j)` with each plane's
 /// results (the first `n`, then up to a block of positions computed past them). `src` must be
-/// readable [`SLACK`](super::SLACK) elements past the last position's last tap (checked). `out` is scratch.
-/// Runs the copy, blocking ([`Blocking::Planes`], whose `planes` the weights were packed
-/// with) and tap loop that `kernel` names.
-pub(crate) fn correlate<E: Element>(
+/// readable [`SLACK`](super::SLACK) elements past the last position's last tap (checked).
+/// `out` is scratch. Runs the copy, blocking ([`Blocking::Planes`], whose `planes` the weights
+/// were packed with) and tap loop that `kernel` names.
+pub(crate) fn correlate<E: Element + Avx2Kernels>(
     x: &Planes<'_, E>,
     weights: &PackedWeights<E>,
     kernel: &Blocked,
@@ -96,26 +102,50 @@ pub(crate) fn correlate<E: Element>(
         panic!("correlate: planned {:?}", kernel.blocking)
     };
     assert_eq!(planes, weights.block, "correlate: the weights' blocks");
-    let k = (kernel.isa, kernel.taps);
-    match (planes, vectors) {
-        (1, 6) => correlate_in_blocks::<E, 1, 6>(x, weights, k, out, &mut emit),
-        (2, 6) => correlate_in_blocks::<E, 2, 6>(x, weights, k, out, &mut emit),
-        (3, 6) => correlate_in_blocks::<E, 3, 6>(x, weights, k, out, &mut emit),
-        (4, 4) => correlate_in_blocks::<E, 4, 4>(x, weights, k, out, &mut emit),
-        (4, 6) => correlate_in_blocks::<E, 4, 6>(x, weights, k, out, &mut emit),
-        blocking => panic!("correlate: no copy for a blocking of {blocking:?}"),
+    let (isa, taps) = (kernel.isa, kernel.taps);
+    macro_rules! avx2 {
+        ($j:literal, $v:literal) => {
+            correlate_in_blocks::<E, AVX2_LANES, $j, $v>(
+                x,
+                weights,
+                out,
+                &mut emit,
+                |x, w, o, r| E::correlate_block::<$j, $v>(x, taps, w, o, r),
+            )
+        };
+    }
+    macro_rules! generic {
+        ($j:literal, $v:literal) => {
+            correlate_in_blocks::<E, LANES, $j, $v>(x, weights, out, &mut emit, |x, w, o, r| {
+                run_block::<E, $j, $v>(isa, taps, x, w, o, r)
+            })
+        };
+    }
+    match (isa, planes, vectors) {
+        (Isa::Avx2, 1, 12) => avx2!(1, 12),
+        (Isa::Avx2, 2, 6) => avx2!(2, 6),
+        (Isa::Avx2, 3, 4) => avx2!(3, 4),
+        (Isa::Avx2, 4, 2) => avx2!(4, 2),
+        (Isa::Portable | Isa::Avx512, 1, 6) => generic!(1, 6),
+        (Isa::Portable | Isa::Avx512, 2, 6) => generic!(2, 6),
+        (Isa::Portable | Isa::Avx512, 3, 6) => generic!(3, 6),
+        (Isa::Portable | Isa::Avx512, 4, 4) => generic!(4, 4),
+        (Isa::Portable | Isa::Avx512, 4, 6) => generic!(4, 6),
+        blocking => panic!("correlate: no copy for {blocking:?}"),
     }
 }
 
-fn correlate_in_blocks<E: Element, const J: usize, const V: usize>(
+/// [`correlate`] over every block of `J` output planes, `V` vectors of `L` positions at a
+/// time, each block's sums computed by `block(x, weights_of_block, out, rounded)`.
+fn correlate_in_blocks<E: Element, const L: usize, const J: usize, const V: usize>(
     x: &Planes<'_, E>,
     weights: &PackedWeights<E>,
-    (isa, tap_loop): (Isa, Taps),
     out: &mut Vec<E>,
     emit: &mut impl FnMut(usize, &[E]),
+    block_sums: impl Fn(&Planes<'_, E>, &[E], &mut [E], usize),
 ) {
     let taps = x.kh * x.kw;
-    let block = V * LANES;
+    let block = V * L;
     let rounded = x.n.div_ceil(block) * block;
     assert!(
         x.planes == 0 || x.reach(rounded) <= x.src.len(),
@@ -133,7 +163,7 @@ fn correlate_in_blocks<E: Element, const J: usize, const V: usize>(
         return;
     }
     for (block, weight) in weights.data.chunks_exact(x.planes * taps * J).enumerate() {
-        run_block::<E, J, V>(isa, tap_loop, x, weight, out, rounded);
+        block_sums(x, weight, out, rounded);
         for (j, out) in out.chunks_exact(rounded).enumerate() {
             let plane = block * J + j;
             if plane < weights.outputs {
@@ -227,7 +257,7 @@ fn correlate_portable<E: Element, S: KernelSize, const J: usize, const V: usize>
     out: &mut [E],
     rounded: usize,
 ) {
-    correlate_block::<E, S, Unfused, J, V>(x, size, weight, out, rounded)
+    correlate_block::<E, S, Unfused, LANES, J, V>(x, size, weight, out, rounded)
 }
 
 /// [`correlate_block`] compiled with AVX-512 (16 f32 per register, fused multiply-add).
@@ -240,7 +270,7 @@ fn correlate_avx512<E: Element, S: KernelSize, const J: usize, const V: usize>(
     out: &mut [E],
     rounded: usize,
 ) {
-    correlate_block::<E, S, Fused, J, V>(x, size, weight, out, rounded)
+    correlate_block::<E, S, Fused, LANES, J, V>(x, size, weight, out, rounded)
 }
 
 /// One block of `J` output planes, all positions:
@@ -248,9 +278,16 @@ fn correlate_avx512<E: Element, S: KernelSize, const J: usize, const V: usize>(
 /// `out[j*rounded + p] = sum_{i, ky, kx} weight[((i*KH + ky)*KW + kx)*J + j]
 ///     * src[i*plane + p + ky*row_step + kx*col_step]`
 ///
-/// computed `V * LANES` positions at a time, the `J x V x LANES` sums in registers.
+/// computed `V * L` positions at a time, the `J x V x L` sums in registers.
 #[inline(always)]
-fn correlate_block<E: Element, S: KernelSize, M: MulAdd, const J: usize, const V: usize>(
+pub(crate) fn correlate_block<
+    E: Element,
+    S: KernelSize,
+    M: MulAdd,
+    const L: usize,
+    const J: usize,
+    const V: usize,
+>(
     x: &Planes<'_, E>,
     size: S,
     weight: &[E],
@@ -258,16 +295,16 @@ fn correlate_block<E: Element, S: KernelSize, M: MulAdd, const J: usize, const V
     rounded: usize,
 ) {
     let (kh, kw) = (size.kh(), size.kw());
-    let block = V * LANES;
+    let block = V * L;
     for p in (0..rounded).step_by(block) {
-        let mut sum = [[[E::zero(); LANES]; V]; J];
+        let mut sum = [[[E::zero(); L]; V]; J];
         for i in 0..x.planes {
             let src = &x.src[i * x.plane + p..];
             let weight = &weight[i * kh * kw * J..][..kh * kw * J];
             for ky in 0..kh {
                 for kx in 0..kw {
                     let shift = ky * x.row_step + kx * x.col_step;
-                    let (src, _) = src[shift..][..block].as_chunks::<LANES>();
+                    let (src, _) = src[shift..][..block].as_chunks::<L>();
                     let w = &weight[(ky * kw + kx) * J..][..J];
                     // sum[j][v] += w[j] * src[v]: each loaded vector feeds J multiply-adds
                     for (v, src) in src.iter().enumerate() {

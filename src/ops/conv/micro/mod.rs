@@ -38,9 +38,11 @@
 //! [`correlate`] computes the last block of positions whole: it reads up to [`SLACK`]
 //! elements past the last plane's last position, and callers pad their buffers by that much.
 
+mod avx2;
 mod correlate;
 mod weights;
 
+pub(super) use avx2::Avx2Kernels;
 pub(super) use correlate::{correlate, PackedWeights, Planes};
 pub(super) use weights::{
     channel_block_width, correlate_weights, correlate_weights_by_channel, ChannelOperands,
@@ -88,26 +90,59 @@ pub enum Blocking {
 impl Blocking {
     /// The blocking of [`correlate`] for `outputs` output planes of `positions` positions:
     /// blocks of 4 output planes (the last one padded with zeros), or of the count when it is
-    /// 1, 2 or 3, or of 3 for 6 or 9; by 6 vectors, or for 4 planes by 4 or 6, whichever
-    /// wastes fewer positions past the last (a 124-long conv1d row: 128 vs 192). At most 24
-    /// of AVX-512's 32 registers: LLVM (1.95) keeps larger blocks (6 x 4, 1 x 8) in memory
-    /// instead of registers, 10x slower (measured).
-    pub(super) fn planes(_isa: Isa, outputs: usize, positions: usize) -> Blocking {
+    /// 1, 2 or 3, or of 3 for 6 or 9.
+    ///
+    /// - AVX-512 and the baseline (16 lanes): by 6 vectors, or for 4 planes by 4 or 6,
+    ///   whichever wastes fewer positions past the last (a 124-long conv1d row: 128 vs 192).
+    ///   At most 24 of AVX-512's 32 registers: LLVM (1.95) keeps larger blocks (6 x 4, 1 x 8)
+    ///   in memory instead of registers, 10x slower (measured).
+    /// - AVX2 (8 lanes, 16 registers): the `J` broadcast weights, one vector of the input and
+    ///   the sums must fit in 16 registers: 1 x 12, 2 x 6, 3 x 4 and 4 x 2 (4 x 3 spills a sum
+    ///   to the stack: 30 against 51-56 GFLOP/s on 32- and 64-channel 3x3 convolutions; against
+    ///   2 x 6, 4 x 2 was as fast on 32x32 planes and faster on 16x16 to 4x4, 1.3-1.7x, one
+    ///   thread, a loaded machine).
+    pub(super) fn planes(isa: Isa, outputs: usize, positions: usize) -> Blocking {
         let planes = match outputs {
+            // no output plane: a plan never run (the plan returns before any kernel)
+            0 => 1,
             1..=3 => outputs,
             6 | 9 => 3,
             _ => 4,
         };
-        let v4 = positions.div_ceil(4 * LANES) * 4 < positions.div_ceil(6 * LANES) * 6;
-        let vectors = if planes == 4 && v4 { 4 } else { 6 };
+        let vectors = match (isa, planes) {
+            (Isa::Avx2, 4) => 2,
+            (Isa::Avx2, planes) => 12 / planes,
+            (_, 4) if positions.div_ceil(4 * LANES) * 4 < positions.div_ceil(6 * LANES) * 6 => 4,
+            _ => 6,
+        };
         Blocking::Planes { planes, vectors }
     }
 
     /// The blocking of the weight's gradient for `outputs` output channels: by channel when
-    /// they fill at least 12 of a vector's 16 lanes (one vector of channels by 12 taps, or two
-    /// by 8: LLVM keeps 4 x 6 in memory, 10x slower), else by position, 4 channels by 5 taps
-    /// (their 20 sums and the 9 vectors they read fill 29 of AVX-512's 32 registers).
-    pub(super) fn weights(_isa: Isa, outputs: usize) -> Blocking {
+    /// they fill at least 3/4 of a vector's lanes, else by position.
+    ///
+    /// - AVX-512 and the baseline: by channel one vector of channels by 12 taps, or two by 8
+    ///   (LLVM keeps 4 x 6 in memory, 10x slower); by position 4 channels by 5 taps (their 20
+    ///   sums and the 9 vectors they read fill 29 of AVX-512's 32 registers).
+    /// - AVX2: by channel one vector by 12 taps or two by 6 (12 sums, the vectors of channels
+    ///   and a broadcast); by position 3 channels by 3 taps (9 sums and the 6 vectors they
+    ///   read).
+    pub(super) fn weights(isa: Isa, outputs: usize) -> Blocking {
+        if isa == Isa::Avx2 {
+            let lanes = avx2::AVX2_LANES;
+            return if outputs.is_multiple_of(lanes) || outputs % lanes >= 6 {
+                let vectors = outputs.div_ceil(lanes).clamp(1, 2);
+                Blocking::ByChannel {
+                    vectors,
+                    taps: 12 / vectors,
+                }
+            } else {
+                Blocking::ByPosition {
+                    channels: 3,
+                    taps: 3,
+                }
+            };
+        }
         if outputs.is_multiple_of(LANES) || outputs % LANES >= 12 {
             match outputs.div_ceil(LANES) {
                 1 => Blocking::ByChannel {
@@ -132,7 +167,8 @@ impl Blocking {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Taps {
     /// From the type: a copy of the kernel compiled for this kernel size, whose tap loops
-    /// LLVM unrolls (1x1, 3x3, 5x5, 7x7 and conv1d's 1x3, 1x5, 1x7, in f32 with AVX-512).
+    /// LLVM unrolls (1x1, 3x3, 5x5, 7x7 and conv1d's 1x3, 1x5, 1x7, in f32 with AVX2 or
+    /// AVX-512).
     Fixed,
     /// From a run-time value: one copy for every size.
     RunTime,
@@ -145,10 +181,11 @@ impl Taps {
 
     /// `Fixed` when `allowed` and the copies for `isa` include `[kh, kw]`. Measured
     /// (`--kernels`, 1 thread, forward and grad-input): 1x1 +55%, 3x3 +10% to +36%, 5x5 0 to
-    /// +10%, 7x7 +3 to +7%, conv1d 1x5 +8%; they cost 12 s of CPU time in a clean release
-    /// build, so only the copies that run have them (f32; AVX-512).
+    /// +10%, 7x7 +3 to +7%, conv1d 1x5 +8% (AVX-512); they cost 12 s of CPU time in a clean
+    /// release build, so only the copies that run have them (f32; AVX2, AVX-512).
     pub(super) fn new(isa: Isa, size: [usize; 2], allowed: bool) -> Taps {
-        if allowed && isa == Isa::Avx512 && Taps::FIXED_SIZES.contains(&size) {
+        let copies = matches!(isa, Isa::Avx2 | Isa::Avx512);
+        if allowed && copies && Taps::FIXED_SIZES.contains(&size) {
             Taps::Fixed
         } else {
             Taps::RunTime
@@ -183,8 +220,8 @@ impl<const KH: usize, const KW: usize> KernelSize for Fixed<KH, KW> {
 /// A kernel size known at run time.
 #[derive(Clone, Copy)]
 pub(crate) struct Any {
-    kh: usize,
-    kw: usize,
+    pub kh: usize,
+    pub kw: usize,
 }
 
 impl KernelSize for Any {
