@@ -355,7 +355,11 @@ mod tests {
         let out = dir.join(format!("{model}.safetensors"));
         let plot = dir.join(format!("{model}.png"));
         let (out, plot) = (out.to_str().unwrap(), plot.to_str().unwrap());
-        let schedule = if model == "lenet" { "cosine" } else { "constant" };
+        let schedule = if model == "lenet" {
+            "cosine"
+        } else {
+            "constant"
+        };
         parse(&[
             "--schedule",
             schedule,
